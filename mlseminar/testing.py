@@ -1,0 +1,149 @@
+"""Helpers for sessions' tests and toy tasks: gradient checks, seeded generators and module loading.
+
+This module is also a pytest plugin (registered in `pyproject.toml`), so the `rng` fixture is
+available in every test without an import.
+
+Typical use in `sessions/<id>/test_<module>.py`::
+
+    from mlseminar.testing import check_gradient, load_sibling
+
+    hmm = load_sibling(__file__, "hmm")
+
+    def test_loss_gradient(rng):
+        x = rng.normal(size=5)
+        check_gradient(lambda v: hmm.loss(v), x, hmm.loss_grad(x))
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pytest
+
+from mlseminar.modules import load_module, load_sibling
+
+__all__ = [
+    "check_gradient",
+    "check_gradients",
+    "load_module",
+    "load_sibling",
+    "numerical_gradient",
+    "rng",
+    "seed_for",
+]
+
+
+def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Central finite-difference gradient of a scalar function.
+
+    Computes (f(x + eps e_i) - f(x - eps e_i)) / (2 eps) for every coordinate i, with an error of
+    order eps^2 for smooth f. `x` is copied, never changed.
+
+    Parameters
+    ----------
+    f : callable
+        Maps an array shaped like `x` to a float.
+    x : ndarray, any shape
+        Point at which to differentiate.
+    eps : float
+        Step size. 1e-6 suits float64 functions of order one.
+
+    Returns
+    -------
+    ndarray, same shape as `x`
+    """
+    x = np.array(x, dtype=float)
+    gradient = np.zeros_like(x)
+    flat_x = x.reshape(-1)
+    flat_gradient = gradient.reshape(-1)
+    for i in range(flat_x.size):
+        saved = flat_x[i]
+        flat_x[i] = saved + eps
+        f_plus = float(f(x))
+        flat_x[i] = saved - eps
+        f_minus = float(f(x))
+        flat_x[i] = saved
+        flat_gradient[i] = (f_plus - f_minus) / (2 * eps)
+    return gradient
+
+
+def _worst_coordinate(analytic: np.ndarray, numeric: np.ndarray, rtol: float, atol: float) -> tuple[int, float]:
+    """Return the flat index of the largest violation of |a - n| <= atol + rtol |n|, and its excess ratio."""
+    excess = np.abs(analytic - numeric) / (atol + rtol * np.abs(numeric))
+    index = int(np.argmax(excess))
+    return index, float(excess.reshape(-1)[index])
+
+
+def check_gradient(
+    f: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    analytic: np.ndarray,
+    *,
+    eps: float = 1e-6,
+    rtol: float = 1e-5,
+    atol: float = 1e-7,
+    name: str = "x",
+) -> None:
+    """Assert that a hand-derived gradient matches central finite differences.
+
+    Each coordinate must satisfy |analytic - numeric| <= atol + rtol |numeric|.
+
+    Raises
+    ------
+    AssertionError
+        Naming the worst coordinate with its analytic and numerical values, so a wrong term in a
+        derivation shows up as one index rather than as a wall of numbers.
+    """
+    x = np.asarray(x, dtype=float)
+    analytic = np.asarray(analytic, dtype=float)
+    if analytic.shape != x.shape:
+        raise AssertionError(f"gradient of {name}: shape {analytic.shape} differs from the parameter's shape {x.shape}")
+    numeric = numerical_gradient(f, x, eps=eps)
+    if np.all(np.abs(analytic - numeric) <= atol + rtol * np.abs(numeric)):
+        return
+    flat_index, excess = _worst_coordinate(analytic, numeric, rtol, atol)
+    index = np.unravel_index(flat_index, x.shape) if x.ndim else ()
+    a = analytic.reshape(-1)[flat_index]
+    n = numeric.reshape(-1)[flat_index]
+    n_bad = int(np.sum(np.abs(analytic - numeric) > atol + rtol * np.abs(numeric)))
+    raise AssertionError(
+        f"gradient of {name} differs from finite differences at {name}{list(index)}: "
+        f"analytic {a:.10g}, numerical {n:.10g} (difference {a - n:.3g}, {excess:.1f} times the tolerance "
+        f"atol={atol:g} + rtol={rtol:g}*|numerical|); {n_bad} of {x.size} coordinates fail"
+    )
+
+
+def check_gradients(
+    f: Callable[[Mapping[str, np.ndarray]], float],
+    params: Mapping[str, np.ndarray],
+    analytic: Mapping[str, np.ndarray],
+    **tolerances: float,
+) -> None:
+    """Check the gradient of `f(params)` with respect to every array in a dict of parameters.
+
+    `analytic` maps the same names to gradients. Each entry is perturbed while the others stay
+    fixed; the first parameter that fails raises an AssertionError naming it and its worst coordinate.
+    """
+    missing = sorted(set(params) - set(analytic))
+    if missing:
+        raise AssertionError(f"no analytic gradient for parameters {missing}")
+    for key in params:
+        base = {k: np.array(v, dtype=float) for k, v in params.items()}
+
+        def f_of_one(value: np.ndarray, key: str = key) -> float:
+            return f({**base, key: value})
+
+        check_gradient(f_of_one, base[key], analytic[key], name=key, **tolerances)
+
+
+def seed_for(text: str) -> int:
+    """Return a seed that is the same in every process for the same text (unlike Python's `hash`)."""
+    return zlib.crc32(text.encode("utf-8"))
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> np.random.Generator:
+    """A `numpy.random.Generator` seeded from the test's id, so each test draws the same numbers on every run."""
+    return np.random.default_rng(seed_for(request.node.nodeid.split("::", 1)[-1]))
