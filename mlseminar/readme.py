@@ -92,7 +92,7 @@ def find_regions(text: str, display_name: str) -> dict[str, Region]:
                 Problem(display_name, 1, 1, "", f"missing markers for {name}; add <!-- BEGIN {name} --> and <!-- END {name} --> where the table belongs")
             )
     if problems:
-        raise FileProblems(problems)
+        raise FileProblems(sorted(problems, key=lambda problem: problem.line))
     return regions
 
 

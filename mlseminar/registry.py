@@ -364,8 +364,9 @@ def consistency_problems(registry: Registry, doc: YamlDocument, root: Path | Non
 
 def _unknown_person(name: str, known: list[str]) -> str:
     suggestions = closest(name, known)
-    hint = f"did you mean {suggestions[0]!r}? " if suggestions else ""
-    return f"{name!r} is not listed under people; {hint}add the person to `people` or fix the spelling"
+    if suggestions:
+        return f"{name!r} is not listed under people; did you mean {suggestions[0]!r}? Otherwise add the person to `people`"
+    return f"{name!r} is not listed under people; add the person to `people` or fix the spelling"
 
 
 def _chair_problems(entry: Session | Kickoff, index: int, doc: YamlDocument, known: list[str]) -> list[Problem]:

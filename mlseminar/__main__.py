@@ -1,0 +1,5 @@
+"""Allow `python -m mlseminar`."""
+
+from mlseminar.cli import main
+
+main()

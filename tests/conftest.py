@@ -1,0 +1,56 @@
+"""Shared fixtures for the tool's tests: a copy of the repository's registry and README in a temporary folder."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mlseminar.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class TempProject:
+    """A seminar repository in a temporary folder: sessions.yaml, README.md and templates/."""
+
+    root: Path
+
+    @property
+    def registry(self) -> Path:
+        return self.root / "sessions.yaml"
+
+    @property
+    def readme(self) -> Path:
+        return self.root / "README.md"
+
+    def snapshot(self) -> dict[str, bytes]:
+        """Every file under the root with its bytes, to prove that a failing command wrote nothing."""
+        return {str(path.relative_to(self.root)): path.read_bytes() for path in sorted(self.root.rglob("*")) if path.is_file()}
+
+    def run(self, *args: str) -> Result:
+        """Invoke the CLI with `--registry` pointing at this project's sessions.yaml when the command takes it."""
+        runner = CliRunner()
+        result = runner.invoke(app, list(args), catch_exceptions=False)
+        return Result(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TempProject:
+    """A copy of the real registry, README and templates, with the working folder set to it."""
+    shutil.copy(REPO / "sessions.yaml", tmp_path / "sessions.yaml")
+    shutil.copy(REPO / "README.md", tmp_path / "README.md")
+    shutil.copytree(REPO / "templates", tmp_path / "templates")
+    monkeypatch.chdir(tmp_path)
+    return TempProject(tmp_path)
