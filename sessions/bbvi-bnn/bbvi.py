@@ -195,9 +195,8 @@ def control_variate_scale(f: np.ndarray, h: np.ndarray) -> np.ndarray:
     -----
     The best scale of the control variate $h$ is
     $$a_k^\\star = \\frac{\\operatorname{Cov}(f h_k, h_k)}{\\operatorname{Var}(h_k)}.$$
-    Ranganath et al. [2] estimate it from the same samples, which biases the estimator by a term of
-    order 1/S. Leaving sample s out makes a independent of z_s, and since E[h] = 0 the estimator stays
-    unbiased. It needs S >= 3 so that each leave-one-out variance uses at least two samples.
+    Estimating it from the same samples as the gradient biases the estimator by a term of order 1/S.
+    Leaving sample s out makes a independent of z_s, and since E[h] = 0 the estimator stays unbiased. It needs S >= 3 so that each leave-one-out variance uses at least two samples.
     """
     f = np.asarray(f, dtype=float)
     h = np.asarray(h, dtype=float)
@@ -250,7 +249,7 @@ def score_elbo_grad(
     $h_\\mu = \\epsilon / \\sigma$ and $h_{\\log\\sigma} = \\epsilon^2 - 1$, and
     $$\\hat\\nabla_\\lambda = \\frac1S \\sum_s h_s \\odot (\\log p(z_s, x) - a_s) + \\nabla_\\lambda \\mathbb{H}[q].$$
     The estimator uses $\\nabla_\\lambda \\mathbb{E}_q[f] = \\mathbb{E}_q[f \\nabla_\\lambda \\log q]$.
-    The entropy gradient is exact here instead of the Monte Carlo term of [2], which removes
+    The entropy gradient is exact here, not a Monte Carlo estimate through log q(z_s), which removes
     variance without adding bias.
     """
     mu, log_sigma = _check_variational(mu, log_sigma)
@@ -499,8 +498,8 @@ def log_joint_gaussian(Z: np.ndarray, m: np.ndarray, Lambda: np.ndarray) -> tupl
         raise ValueError(f"Lambda: expected shape ({m.size}, {m.size}), got {Lambda.shape}")
     Z = _as_samples(Z, m.size)
     # BEGIN SOLUTION
-    L = np.linalg.cholesky(Lambda)
-    log_det = 2.0 * np.sum(np.log(np.diag(L)))
+    cholesky_factor = np.linalg.cholesky(Lambda)
+    log_det = 2.0 * np.sum(np.log(np.diag(cholesky_factor)))
     centred = Z - m  # (S, D)
     grad = -centred @ Lambda  # (S, D), Lambda is symmetric
     log_p = 0.5 * np.sum(centred * grad, axis=1) + 0.5 * log_det - 0.5 * m.size * LOG_2PI
