@@ -58,9 +58,20 @@ def _load(project: Project):
 
 @app.command()
 def validate(registry: RegistryOption = None) -> None:
-    """Check sessions.yaml and print every problem, one line each as FILE:LINE:COLUMN: FIELD: message."""
+    """Check sessions.yaml and the session folders; print every problem as FILE:LINE:COLUMN: FIELD: message."""
+    from mlseminar.folders import folder_problems
+    from mlseminar.registry import load_registry
+
     project = _project(registry)
-    _load(project)
+    try:
+        loaded, doc = load_registry(project.registry_path, display_name=project.display(project.registry_path))
+    except FileProblems as problems:
+        report(problems)
+    problems = folder_problems(project.root, loaded, doc)
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    if any(problem.severity == "error" for problem in problems):
+        raise typer.Exit(1)
     typer.echo(f"{project.display(project.registry_path)}: no problems found")
 
 
@@ -121,6 +132,139 @@ def show(
     except UnknownEntry as error:
         fail(str(error))
     typer.echo(show_entry(loaded, entry, project.root))
+
+
+@app.command()
+def topics() -> None:
+    """List the topic catalog: every topic new-session can scaffold, with its module name."""
+    from mlseminar.catalog import load_catalog
+
+    rows = [(topic.slug, topic.module, topic.title) for topic in load_catalog().topics]
+    width = [max(len(row[i]) for row in rows) for i in range(2)]
+    for slug, module, title in rows:
+        typer.echo(f"{slug.ljust(width[0])}  {module.ljust(width[1])}  {title}")
+
+
+@app.command("new-session")
+def new_session(
+    topic: Annotated[str, typer.Option("--topic", help="Catalog slug (see `mlseminar topics`), or a new slug together with --title.")],
+    chairs: Annotated[Optional[list[str]], typer.Option("--chairs", help="Short name of a chair; repeat for a second chair. Unknown names are added to people.")] = None,
+    dates: Annotated[Optional[tuple[str, str]], typer.Option("--dates", metavar="DAY_ONE DAY_TWO", help="The two evenings as YYYY-MM-DD YYYY-MM-DD.")] = None,
+    month: Annotated[Optional[str], typer.Option("--month", help="YYYY-MM, while the exact dates are open.")] = None,
+    time: Annotated[Optional[str], typer.Option("--time", help="START-END in 24-hour time, such as 17:00-20:00. Default: the seminar's default time.")] = None,
+    room: Annotated[Optional[str], typer.Option("--room", help="A room listed under seminar.rooms.")] = None,
+    title: Annotated[Optional[str], typer.Option("--title", help="Topic title shown in the tables. Default: the catalog title; required for a topic not in the catalog.")] = None,
+    session_id: Annotated[Optional[str], typer.Option("--id", help="Session id and folder name. Default: the topic slug.")] = None,
+    new_person: Annotated[bool, typer.Option("--new-person", help="Add a chair whose name is close to a known person's as a new person.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the entry and files that would be created, and write nothing.")] = False,
+    registry: RegistryOption = None,
+) -> None:
+    """Scaffold a planned session: an entry in sessions.yaml and a folder sessions/ID from templates/session/."""
+    from mlseminar.registry import load_registry
+    from mlseminar.scaffold import ScaffoldError, SessionRequest, apply_plan, plan_new_session
+
+    project = _project(registry)
+    try:
+        loaded, doc = load_registry(project.registry_path, display_name=project.display(project.registry_path))
+    except FileProblems as problems:
+        report(problems)
+    request = SessionRequest(
+        topic=topic, session_id=session_id, title=title, chairs=tuple(chairs or ()), dates=dates,
+        month=month, time=time, room=room, new_people=new_person,
+    )
+    try:
+        plan = plan_new_session(project, loaded, doc, request)
+    except ScaffoldError as error:
+        fail(str(error))
+    if dry_run:
+        typer.echo(plan.describe(project))
+        typer.echo("dry run: nothing written")
+        return
+    try:
+        apply_plan(project, plan)
+    except OSError as error:
+        fail(f"writing the session failed, nothing was kept: {error}")
+    typer.echo(plan.describe(project).replace("add to", "added to", 1).replace("create ", "created ", 1))
+    typer.echo("next: fill in the module, then run `mlseminar render-readme` to show the session in README.md")
+
+
+def _session_folder(project: Project, entry_id: str) -> Path:
+    """Return the existing folder of session `entry_id`, or fail with a message that says what is missing."""
+    from mlseminar.listing import UnknownEntry, find_entry
+    from mlseminar.registry import Session
+
+    loaded = _load(project)
+    try:
+        entry = find_entry(loaded, entry_id)
+    except UnknownEntry as error:
+        fail(str(error))
+    if not isinstance(entry, Session) or entry.folder is None:
+        fail(f"{entry_id!r} has no session folder; only sessions with `folder:` in sessions.yaml have tasks and tests")
+    folder = project.root / entry.folder
+    if not folder.is_dir():
+        fail(f"{entry.folder} does not exist; create it with `mlseminar new-session` or fix `folder:` in sessions.yaml")
+    return folder
+
+
+@app.command("test")
+def test_session(
+    entry_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="Session id; omit with --all.")] = None,
+    all_sessions: Annotated[bool, typer.Option("--all", help="Run the tests of every session folder.")] = False,
+    registry: RegistryOption = None,
+) -> None:
+    """Run a session's tests with pytest and exit with pytest's exit code."""
+    from mlseminar.runner import run_pytest
+
+    project = _project(registry)
+    if all_sessions == (entry_id is not None):
+        fail("give one session ID, or --all for every session")
+    if all_sessions:
+        loaded = _load(project)
+        folders = [project.root / s.folder for s in loaded.sessions if s.folder and (project.root / s.folder).is_dir()]
+        if not folders:
+            fail("no session folder exists yet")
+    else:
+        folders = [_session_folder(project, entry_id)]
+    raise typer.Exit(run_pytest(folders, project.root))
+
+
+@app.command("run")
+def run_session(
+    entry_id: Annotated[str, typer.Argument(metavar="ID", help="Session id, as `mlseminar list` shows it.")],
+    task: Annotated[Optional[str], typer.Argument(metavar="[TASK]", help="Run only this task (the name after task_).")] = None,
+    budget: Annotated[float, typer.Option("--budget", help="Time budget per task in seconds; a task over it fails the run.")] = 300.0,
+    show_traceback: Annotated[bool, typer.Option("--traceback", help="Print the full traceback of a task that raises.")] = False,
+    registry: RegistryOption = None,
+) -> None:
+    """Run a session's toy tasks, print each one's results and wall time, and save figures."""
+    from mlseminar.runner import RunError, run_tasks
+
+    if budget <= 0:
+        fail(f"--budget must be positive, got {budget:g}")
+    project = _project(registry)
+    folder = _session_folder(project, entry_id)
+    try:
+        run = run_tasks(folder, task, typer.echo, budget=budget)
+    except RunError as error:
+        fail(str(error))
+    for result in run.tasks:
+        if not result.ok:
+            typer.echo(f"{result.name}: FAILED after {result.seconds:.1f} s: {result.error}", err=True)
+            if show_traceback:
+                typer.echo(result.details, err=True)
+            continue
+        status = "over budget" if result.seconds > budget else "ok"
+        typer.echo(f"{result.name}: {status}, {result.seconds:.1f} s of {budget:.0f} s budget")
+        for key, value in (result.results or {}).items() if isinstance(result.results, dict) else []:
+            typer.echo(f"  {key}: {_short(value)}")
+    typer.echo(f"figures in {project.display(folder / 'figures')}")
+    if not run.ok:
+        raise typer.Exit(1)
+
+
+def _short(value: object) -> str:
+    text = f"{value:.6g}" if isinstance(value, float) else str(value)
+    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from mlseminar.yamlfile import FileProblems, Loc, Problem, YamlDocument, load_yaml, yaml11_traps
+from mlseminar.yamlfile import FileProblems, Loc, Problem, YamlDocument, load_yaml, parse_yaml, yaml11_traps
 
 REGISTRY_FILE = "sessions.yaml"
 PLACEHOLDER_CHAIRS = ("???", "TBA", "TBD")
@@ -291,7 +291,7 @@ def _entry_loc(index: int, field: str | None = None) -> Loc:
     return ("entries", index, field) if field else ("entries", index)
 
 
-def _first_day(entry: Session | Kickoff | Break) -> tuple[int, int, int] | None:
+def entry_sort_key(entry: Session | Kickoff | Break) -> tuple[int, int, int] | None:
     """Sort key of an entry: its first evening, or the first of its month; None for undated entries."""
     if entry.days:
         first = entry.days[0]
@@ -348,7 +348,7 @@ def consistency_problems(registry: Registry, doc: YamlDocument, root: Path | Non
         if isinstance(entry, Session):
             problems += _session_problems(entry, index, doc, root)
 
-        key = _first_day(entry)
+        key = entry_sort_key(entry)
         if key is not None:
             if previous is not None and key < previous[1]:
                 other = registry.entries[previous[0]]
@@ -422,8 +422,6 @@ def _session_problems(session: Session, index: int, doc: YamlDocument, root: Pat
     if session.month and session.day_one:
         if session.month != session.day_one.strftime("%Y-%m"):
             problems.append(doc.problem(loc("month"), f"month {session.month} disagrees with day one; remove `month:` once the dates are fixed"))
-    if not session.month and not session.day_one and session.status != "cancelled":
-        problems.append(doc.problem(loc("day_one"), "no date; add `day_one:` and `day_two:`, or `month: YYYY-MM` while the dates are open"))
     if session.day_one_time and not session.day_one:
         problems.append(doc.problem(loc("day_one_time"), "a time for day one is given but day one has no date"))
     if session.day_two_time and not session.day_two:
@@ -464,7 +462,16 @@ def load_registry(path: Path, *, display_name: str | None = None) -> tuple[Regis
     FileProblems
         With every problem found, in file order. Nothing is written.
     """
-    doc = load_yaml(path, display_name)
+    return validate_document(load_yaml(path, display_name))
+
+
+def load_registry_text(text: str, path: Path, *, display_name: str | None = None) -> tuple[Registry, YamlDocument]:
+    """Validate registry text as if it were the file at `path`; see `load_registry`."""
+    return validate_document(parse_yaml(text, path, display_name or path.name))
+
+
+def validate_document(doc: YamlDocument) -> tuple[Registry, YamlDocument]:
+    """Validate a parsed registry file; raises FileProblems with every problem found."""
     if doc.data is None:
         raise FileProblems([doc.problem((), "the file is empty; it needs the keys seminar, people and entries")])
     if not isinstance(doc.data, dict):
@@ -478,7 +485,7 @@ def load_registry(path: Path, *, display_name: str | None = None) -> tuple[Regis
         problems += _pydantic_problems(doc, error)
         raise FileProblems(_sorted(problems)) from None
 
-    problems += consistency_problems(registry, doc, path.parent)
+    problems += consistency_problems(registry, doc, doc.path.parent)
     if problems:
         raise FileProblems(_sorted(problems))
     return registry, doc

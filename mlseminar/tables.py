@@ -107,7 +107,7 @@ def row_for(entry: Session | Kickoff | Break, root: Path) -> Row:
     if entry.folder and (root / entry.folder).is_dir():
         topic = f"[{escape_link_text(entry.title)}]({entry.folder})"
     return Row(
-        format_dates(entry.days, entry.month),
+        format_dates(entry.days, entry.month) or "TBA",
         format_time(session_times(entry)),
         escape_cell(format_chairs(entry.chairs)),
         topic,

@@ -178,7 +178,11 @@ def load_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
         For a missing, unreadable or non-UTF-8 file, a YAML syntax error, or an empty document.
     """
     display_name = display_name or path.name
-    text = read_text(path, display_name)
+    return parse_yaml(read_text(path, display_name), path, display_name)
+
+
+def parse_yaml(text: str, path: Path, display_name: str) -> YamlDocument:
+    """Parse YAML text as if read from `path`; see `load_yaml`."""
     yaml = YAML(typ="rt")
     yaml.Constructor = _Constructor
     yaml.preserve_quotes = True

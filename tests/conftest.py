@@ -39,6 +39,18 @@ class TempProject:
         """Every file under the root with its bytes, to prove that a failing command wrote nothing."""
         return {str(path.relative_to(self.root)): path.read_bytes() for path in sorted(self.root.rglob("*")) if path.is_file()}
 
+    def add_session_folders(self) -> None:
+        """Give every session with a `folder:` a minimal folder that meets the contract."""
+        from mlseminar.registry import load_registry
+
+        registry, _ = load_registry(self.registry)
+        for session in registry.sessions:
+            if session.folder:
+                folder = self.root / session.folder
+                folder.mkdir(parents=True, exist_ok=True)
+                for name in ("README.md", "tasks.py", "model.py", "test_model.py"):
+                    (folder / name).write_text("", encoding="utf-8")
+
     def run(self, *args: str) -> Result:
         """Invoke the CLI with `--registry` pointing at this project's sessions.yaml when the command takes it."""
         runner = CliRunner()

@@ -144,6 +144,7 @@ def test_cross_entry_problems_reported_together(project) -> None:
 
 
 def test_valid_registry_passes(project) -> None:
+    project.add_session_folders()
     result = project.run("validate")
     assert result.exit_code == 0
     assert result.stdout == "sessions.yaml: no problems found\n"
