@@ -57,22 +57,36 @@ def _load(project: Project):
 
 
 @app.command()
-def validate(registry: RegistryOption = None) -> None:
-    """Check sessions.yaml and the session folders; print every problem as FILE:LINE:COLUMN: FIELD: message."""
+def validate(
+    registry: RegistryOption = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too, not only on errors.")] = False,
+    today: Annotated[Optional[str], typer.Option("--today", help="Date (YYYY-MM-DD) against which planned sessions count as past. Default: today.")] = None,
+) -> None:
+    """Check sessions.yaml, the schedule and the session folders; print each problem as FILE:LINE:COLUMN: FIELD: message."""
+    import datetime as dt
+
     from mlseminar.folders import folder_problems
     from mlseminar.registry import load_registry
+    from mlseminar.schedule import schedule_problems
 
+    try:
+        reference_day = dt.date.fromisoformat(today) if today else dt.date.today()
+    except ValueError:
+        fail(f"--today: {today!r} is not a valid date; write YYYY-MM-DD")
     project = _project(registry)
     try:
         loaded, doc = load_registry(project.registry_path, display_name=project.display(project.registry_path))
     except FileProblems as problems:
         report(problems)
-    problems = folder_problems(project.root, loaded, doc)
+    problems = schedule_problems(loaded, doc, reference_day) + folder_problems(project.root, loaded, doc)
     for problem in problems:
         typer.echo(str(problem), err=True)
-    if any(problem.severity == "error" for problem in problems):
+    errors = sum(problem.severity == "error" for problem in problems)
+    warnings = len(problems) - errors
+    if errors or (strict and warnings):
         raise typer.Exit(1)
-    typer.echo(f"{project.display(project.registry_path)}: no problems found")
+    summary = f"{warnings} warning{'s' if warnings != 1 else ''}" if warnings else "no problems found"
+    typer.echo(f"{project.display(project.registry_path)}: {summary}")
 
 
 @app.command("render-readme")
@@ -270,3 +284,12 @@ def _short(value: object) -> str:
 def main() -> None:
     """Entry point of the `mlseminar` console script."""
     app()
+
+
+def _register_more_commands() -> None:
+    from mlseminar import cli_logistics
+
+    cli_logistics.register(app)
+
+
+_register_more_commands()
