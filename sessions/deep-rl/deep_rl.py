@@ -693,6 +693,7 @@ def train_dqn(
     batch_size: int = 64,
     buffer_capacity: int = 20000,
     learning_starts: int = 500,
+    train_every: int = 1,
     target_update_every: int = 100,
     epsilon_start: float = 1.0,
     epsilon_end: float = 0.05,
@@ -709,8 +710,10 @@ def train_dqn(
     rng : numpy.random.Generator
         Source of all randomness: weights, start states, exploration and minibatches.
     n_steps : int
-        Environment steps; the network takes one Adam step per environment step after
-        `learning_starts`.
+        Environment steps.
+    train_every : int
+        Environment steps between Adam steps once `learning_starts` steps have been taken; Mnih
+        et al. (2015) used 4.
     hidden : int
         Width of each of the two hidden layers.
     target_update_every : int
@@ -736,6 +739,8 @@ def train_dqn(
     """
     if n_steps < 1:
         raise ValueError(f"n_steps must be at least 1, got {n_steps}")
+    if train_every < 1:
+        raise ValueError(f"train_every must be at least 1, got {train_every}")
     params = init_mlp([STATE_DIM, hidden, hidden, N_ACTIONS], rng)
     target_params = {key: value.copy() for key, value in params.items()}
     optimiser = adam_init(params)
@@ -768,7 +773,7 @@ def train_dqn(
             episode_return = 0.0
 
         # Learn from a uniform minibatch of past transitions.
-        if step >= learning_starts:
+        if step >= learning_starts and step % train_every == 0:
             batch = buffer.sample(batch_size, rng)
             loss, grads = dqn_loss_and_grad(params, target_params, *batch, gamma, huber_delta)
             params, optimiser = adam_step(params, grads, optimiser, learning_rate)
