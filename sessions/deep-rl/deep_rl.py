@@ -14,9 +14,10 @@ References
    518:529-533. https://doi.org/10.1038/nature14236
 3. Williams, R. J. (1992). Simple statistical gradient-following algorithms for connectionist
    reinforcement learning. Machine Learning 8(3-4):229-256. https://doi.org/10.1007/BF00992696
-4. Barto, A. G., Sutton, R. S. and Anderson, C. W. (1983). Neuronlike adaptive elements that can
-   solve difficult learning control problems. IEEE Transactions on Systems, Man, and Cybernetics
-   13(5):834-846. The cart-pole equations of motion used here are theirs, as in gymnasium 1.x.
+4. gymnasium 1.x, `gymnasium/envs/classic_control/cartpole.py` (CartPole-v1). Its docstring
+   attributes the task to Barto, Sutton and Anderson (1983), "Neuronlike adaptive elements that
+   can solve difficult learning control problems"; the equations of motion, limits and step cap
+   here follow that file, and the tests compare the two state for state.
 
 Notation
 --------
@@ -39,7 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
-# Cart-pole constants, in SI units, as in Barto et al. (1983) and gymnasium's CartPole-v1.
+# Cart-pole constants in SI units, the values of gymnasium's CartPole-v1.
 GRAVITY = 9.8
 CART_MASS = 1.0
 POLE_MASS = 0.1
