@@ -3,10 +3,10 @@
 A Gaussian process puts a prior on functions through a covariance function (kernel) k(x, x').
 With Gaussian observation noise, the posterior over the latent function at new inputs is Gaussian
 and available in closed form, and so is the marginal likelihood of the training targets. This
-module computes both through one Cholesky factorisation of the N x N training covariance, draws
-samples from the prior and the posterior, and fits the kernel's hyperparameters and the noise
-variance by maximising the log marginal likelihood with its analytic gradient and several random
-restarts. Kernels are the squared exponential, the Matern 5/2 and the periodic kernel, and sums
+module computes both through one Cholesky factorisation of the N x N training covariance and
+draws samples from the prior and the posterior. It fits the kernel's hyperparameters and the
+noise variance by maximising the log marginal likelihood, using its analytic gradient and several
+random restarts. Kernels are the squared exponential, the Matern 5/2 and the periodic kernel, and sums
 and products of them. Every hyperparameter is handled on a log scale, which keeps it positive
 during optimisation.
 
@@ -182,7 +182,7 @@ class Kernel:
         return Product(self, other)
 
     def check_theta(self, theta: np.ndarray) -> np.ndarray:
-        """Return `theta` as a float (P,) array, raising ValueError if its length is wrong."""
+        """Return `theta` as a float (P,) array, raising ValueError if its length is wrong or it is not finite."""
         theta = np.asarray(theta, dtype=float)
         if theta.shape != (self.n_params,):
             raise ValueError(

@@ -249,6 +249,22 @@ def test_variances_never_negative(name, rng):
     assert np.all(np.diag(cov) >= 0.0)
 
 
+def test_variance_at_noise_free_data_is_zero(rng):
+    # Without noise the posterior variance at a training input is exactly 0. Far-apart inputs keep K
+    # well conditioned (no jitter), and K_** - V^T V then rounds to about +-1e-16, often below zero.
+    X = np.sort(rng.uniform(0.0, 40.0, (8, 1)), axis=0) + 5.0 * np.arange(8)[:, None]
+    y = rng.standard_normal(8)
+    for kernel in (gp.SquaredExponential(), gp.Matern52()):
+        theta = np.array([LOG(1.7), 0.0])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            _, variance = gp.posterior(kernel, theta, 0.0, X, y, X)
+            _, cov = gp.posterior(kernel, theta, 0.0, X, y, X, full_cov=True)
+        assert np.all(variance >= 0.0)
+        assert np.all(np.diag(cov) >= 0.0)
+        np.testing.assert_allclose(variance, 0.0, rtol=0, atol=1e-12)
+
+
 # ---------------------------------------------------------------------------------------------
 # Sampling
 # ---------------------------------------------------------------------------------------------
@@ -326,6 +342,31 @@ def test_fit_gradient_is_zero_at_optimum(rng):
     interior = (params > bounds[:, 0] + 1e-3) & (params < bounds[:, 1] - 1e-3)
     np.testing.assert_allclose(gradient[interior], 0.0, rtol=0, atol=1e-3)
     assert len(result.restarts) == 3
+
+
+def test_fit_keeps_best_restart():
+    # Eight points from a GP with ell = 1 whose marginal likelihood (signal variance fixed at 1)
+    # has a wiggly optimum near ell = 1.3 and a smooth, noisier one near ell = 12 that is 0.6 nats lower.
+    data_rng = np.random.default_rng(0)
+    X = data_rng.uniform(-5.0, 5.0, (8, 1))
+    K_y = gp.SquaredExponential()(np.zeros(2), X) + 0.01 * np.eye(8)
+    y = np.linalg.cholesky(K_y) @ data_rng.standard_normal(8)
+    bounds = np.array([[0.0, 0.0], LOG([0.05, 100.0]), LOG([1e-3, 3.0])])
+
+    result = gp.fit_hyperparameters(
+        gp.SquaredExponential(),
+        X,
+        y,
+        np.random.default_rng(5),
+        n_restarts=6,
+        bounds=bounds,
+        theta_init=LOG([1.0, 10.0]),
+        noise_variance_init=0.5,
+    )
+    values = [record["log_marginal_likelihood"] for record in result.restarts]
+    assert result.log_marginal_likelihood == max(values)
+    assert values[0] < max(values) - 0.5, values  # the first start stays in the smooth basin
+    assert np.exp(result.theta[1]) < 3.0, result.theta
 
 
 # ---------------------------------------------------------------------------------------------
