@@ -62,7 +62,7 @@ def main() -> None:
         reference.means_ = model.mu
         reference.covars_ = model.Sigma
 
-        # Warm-up calls, which also check that the three implementations agree.
+        # Warm-up calls, whose results are compared below.
         log_likelihood_ref, gamma_ref = reference.score_samples(X)
         log_likelihood_chunked, gamma_chunked, _ = model.posteriors(X, method="chunked")
         start = time.perf_counter()

@@ -38,6 +38,11 @@ alpha   (T, K) forward messages, alpha_t(k) = p(x_1..x_t, z_t = k)
 beta    (T, K) backward messages, beta_t(k) = p(x_{t+1}..x_T | z_t = k)
 gamma   (T, K) posterior state marginals, gamma_t(k) = p(z_t = k | x_1..x_T)
 xi      (T - 1, K, K) pairwise posterior marginals, xi_t(i, j) = p(z_t = i, z_{t+1} = j | x_1..x_T)
+b       emission probabilities, b_k(x_t) = p(x_t | z_t = k); the chunked scan keeps them as a (T, K)
+        array divided by the maximum of each row
+M_t     (K, K) the matrix A diag(b_t) that advances the forward message by one step
+C, L    number of chunks and steps per chunk of the chunked scan
+R       (C, K, K) product of the L matrices M_t of each chunk
 """
 
 from __future__ import annotations
@@ -424,7 +429,7 @@ def _chunk_transfer_matrices(A: np.ndarray, b: np.ndarray, log_b_scale: np.ndarr
         # One matrix product for all chunks: stack their rows, multiply by A, scale the columns by b.
         R = (R.reshape(C * K, K) @ A).reshape(C, K, K) * b[:, l, None, :]  # (C, K, K)
 
-        # Products of non-negative matrices cannot cancel, so renormalising loses no precision.
+        # Products of non-negative matrices cannot cancel, so rescaling costs one rounding per entry.
         peak = R.max(axis=(1, 2))  # (C,)
         safe_peak = np.where(peak > 0, peak, 1.0)
         R = R / safe_peak[:, None, None]  # (C, K, K)
@@ -466,10 +471,10 @@ def forward_backward_chunked(
               \beta_t = M_{t+1} \cdots M_T \mathbf 1 .
 
     Matrix products are associative, so the time axis can be cut into C chunks of L steps, as
-    a parallel scan does: (1) every chunk multiplies out its own L matrices, all chunks at once;
-    (2) a short sequential pass over the C chunk products gives the forward message entering
-    and the backward message leaving each chunk; (3) every chunk runs its own recursion from
-    those messages, again all chunks at once. Each step of passes (1) and (3) is one matrix
+    a parallel scan does. Pass 1 multiplies out the L matrices of every chunk, all chunks at
+    once. Pass 2 is a short sequential loop over the C chunk products. It gives the forward
+    message that enters each chunk and the backward message that leaves it. Pass 3 runs the
+    recursions inside every chunk from those messages, again all chunks at once. Each step of passes (1) and (3) is one matrix
     product over all chunks, so Python loops over about 3 sqrt(T) steps instead of 2 T.
     Vectors and matrices are renormalised after every product and carry their log-scale, as in
     the scaled forward algorithm [1, Sec. V.A], so nothing underflows. Pass (1) costs
@@ -670,7 +675,7 @@ def m_step_markov_chain(
         Pairwise posterior marginals of each sequence.
     A_old : ndarray, shape (K, K)
         Current transition matrix. A state that is never left in the posterior (zero expected
-        outgoing transitions) keeps its old row, because the data say nothing about it.
+        outgoing transitions) keeps its old row, because the data contain no information about it.
 
     Returns
     -------
