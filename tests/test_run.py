@@ -1,0 +1,120 @@
+"""`mlseminar run` and `mlseminar test`: task discovery, timing, budgets and exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlseminar.runner import RunError, run_tasks
+
+TASKS = '''
+import time
+
+
+def task_second(figures_dir):
+    """Defined first in the file, so it runs first."""
+    (figures_dir / "second.png").write_bytes(b"png")
+    return {"value": 0.5, "name": "second"}
+
+
+def helper():
+    return 1
+
+
+def task_first(figures_dir):
+    """Defined second."""
+    time.sleep(SLEEP)
+    return {"count": 3}
+'''
+
+
+def make_session(project, tasks: str, sleep: float = 0.0, failing: bool = False) -> Path:
+    project.add_session_folders()
+    folder = project.root / "sessions" / "gp"
+    body = tasks.replace("SLEEP", str(sleep))
+    if failing:
+        body += "\n\ndef task_broken(figures_dir):\n    raise ValueError('bad shape (3,)')\n"
+    (folder / "tasks.py").write_text(body, encoding="utf-8")
+    return folder
+
+
+def test_run_all_tasks_in_file_order(project) -> None:
+    folder = make_session(project, TASKS)
+    result = project.run("run", "gp")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "second: running" and lines[1] == "first: running"
+    assert any(line.startswith("second: ok, ") and line.endswith("s of 300 s budget") for line in lines)
+    assert "  value: 0.5" in lines and "  count: 3" in lines
+    assert (folder / "figures" / "second.png").read_bytes() == b"png"
+
+
+def test_run_one_task(project) -> None:
+    make_session(project, TASKS)
+    result = project.run("run", "gp", "first")
+    assert result.exit_code == 0
+    assert "second" not in result.stdout
+
+
+def test_unknown_task_lists_tasks(project) -> None:
+    make_session(project, TASKS)
+    result = project.run("run", "gp", "thrid")
+    assert result.exit_code == 1
+    assert "no task 'thrid'" in result.stderr and "its tasks are: second, first" in result.stderr
+
+
+def test_failing_task_reported(project) -> None:
+    make_session(project, TASKS, failing=True)
+    result = project.run("run", "gp")
+    assert result.exit_code == 1
+    assert "broken: FAILED after" in result.stderr
+    assert "ValueError: bad shape (3,) (tasks.py:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "first: ok" in result.stdout
+
+
+def test_over_budget_fails(project) -> None:
+    make_session(project, TASKS, sleep=0.3)
+    result = project.run("run", "gp", "first", "--budget", "0.1")
+    assert result.exit_code == 1
+    assert "first: over budget" in result.stdout
+
+
+def test_heartbeat_for_long_tasks(project) -> None:
+    folder = make_session(project, TASKS, sleep=0.35)
+    lines: list[str] = []
+    run_tasks(folder, "first", lines.append, heartbeat=0.1)
+    assert any(line.startswith("  ... first still running (") for line in lines)
+
+
+def test_import_error_reported(project) -> None:
+    folder = make_session(project, "import no_such_package\n")
+    with pytest.raises(RunError, match=r"importing failed: ModuleNotFoundError: No module named 'no_such_package' \(tasks.py:1\)"):
+        run_tasks(folder, None, print)
+
+
+def test_run_unknown_session(project) -> None:
+    result = project.run("run", "gpp")
+    assert result.exit_code == 1
+    assert "did you mean 'gp'" in result.stderr
+
+
+def test_run_entry_without_folder(project) -> None:
+    result = project.run("run", "feb-2022")
+    assert result.exit_code == 1
+    assert "'feb-2022' has no session folder" in result.stderr
+
+
+def test_test_command_passes_exit_code(project) -> None:
+    folder = make_session(project, TASKS)
+    (folder / "test_model.py").write_text("def test_ok():\n    assert 1 + 1 == 2\n", encoding="utf-8")
+    assert project.run("test", "gp").exit_code == 0
+    (folder / "test_model.py").write_text("def test_wrong():\n    assert 1 + 1 == 3\n", encoding="utf-8")
+    assert project.run("test", "gp").exit_code == 1
+
+
+def test_test_needs_id_or_all(project) -> None:
+    result = project.run("test")
+    assert result.exit_code == 1
+    assert "give one session ID, or --all" in result.stderr
