@@ -337,3 +337,26 @@ def test_reinforce_stops_when_solved():
     assert len(history["episode_returns"]) == solved
     assert np.mean(history["episode_returns"][-100:]) >= 195.0
     assert np.mean(history["episode_returns"][-101:-1]) < 195.0
+
+
+def test_adam_first_step_is_signed_learning_rate(rng):
+    # After one step the bias-corrected moments are g and g^2, so each entry moves by lr * g / (|g| + eps).
+    params = deep_rl.init_mlp([3, 4, 2], rng)
+    grads = {key: rng.normal(size=value.shape) for key, value in params.items()}
+    before = {key: value.copy() for key, value in params.items()}
+    new_params, state = deep_rl.adam_step(params, grads, deep_rl.adam_init(params), learning_rate=0.1)
+    for key in params:
+        expected = before[key] - 0.1 * grads[key] / (np.abs(grads[key]) + 1e-8)
+        np.testing.assert_allclose(new_params[key], expected, rtol=1e-12, atol=1e-12, err_msg=key)
+        np.testing.assert_array_equal(params[key], before[key], err_msg=f"{key} changed in place")
+    assert state["t"] == 1
+
+
+def test_losses_leave_inputs_unchanged(rng, minibatch):
+    params = deep_rl.init_mlp([4, 5, 2], rng)
+    target = deep_rl.init_mlp([4, 5, 2], rng)
+    copies = {key: value.copy() for key, value in minibatch.items()}
+    deep_rl.dqn_loss_and_grad(params, target, *minibatch.values(), 0.9)
+    deep_rl.reinforce_surrogate_and_grad(params, minibatch["states"], minibatch["actions"], minibatch["rewards"])
+    for key, value in minibatch.items():
+        np.testing.assert_array_equal(value, copies[key], err_msg=key)
