@@ -293,10 +293,10 @@ def test_sample_actions_frequencies(rng):
 # ---------------------------------------------------------------------------------------------
 
 # A uniformly random policy earns about 22 per episode with a standard deviation of about 11, so
-# the mean of 200 episodes has a standard error of about 0.8. Requiring a margin of 25 demands a
-# policy that balances more than twice as long as chance: a policy no better than random would
-# need a 30-standard-error fluke to pass, while any policy that has learned to react to the pole's
-# angle clears it easily. The test recomputes the standard error to keep that argument honest.
+# the mean of 200 episodes has a standard error of about 0.8. A margin of 25 demands a policy that
+# balances more than twice as long as chance. A policy no better than random would need a
+# 30-standard-error fluke to pass, but any policy that reacts to the pole's angle clears it easily.
+# The baseline test recomputes the standard error to keep that argument honest.
 MARGIN = 25.0
 N_EVAL = 200
 
