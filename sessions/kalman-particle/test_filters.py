@@ -237,6 +237,35 @@ def test_ekf_equals_kalman_on_linear_model(rng):
     np.testing.assert_allclose(extended.log_likelihood, exact.log_likelihood, rtol=1e-12)
 
 
+def test_ekf_growth_model_two_steps():
+    # the scalar recursion written out by hand, with f, h and their derivatives from the growth model
+    Y = np.array([[2.0], [5.0]])
+    m, P, Q, R = 0.5, 2.0, 10.0, 1.0
+    expected = []
+    for t in range(2):
+        if t > 0:
+            m, P = filters.growth_transition(m, t), filters.growth_transition_derivative(m, t) ** 2 * P + Q
+        slope = m / 10
+        S = slope**2 * P + R
+        gain = P * slope / S
+        m, P = m + gain * (Y[t, 0] - m**2 / 20), (1 - gain * slope) ** 2 * P + gain**2 * R
+        expected.append((m, P))
+
+    result = filters.extended_kalman_filter(
+        Y,
+        lambda x, t: filters.growth_transition(x, t),
+        lambda x, t: filters.growth_transition_derivative(x, t).reshape(1, 1),
+        lambda x, t: filters.growth_observation(x),
+        lambda x, t: filters.growth_observation_derivative(x).reshape(1, 1),
+        np.array([[Q]]),
+        np.array([[R]]),
+        np.array([0.5]),
+        np.array([[2.0]]),
+    )
+    np.testing.assert_allclose(result.means[:, 0], [e[0] for e in expected], rtol=1e-13)
+    np.testing.assert_allclose(result.covs[:, 0, 0], [e[1] for e in expected], rtol=1e-13)
+
+
 @pytest.mark.parametrize("x0", [-7.3, -1.0, 0.2, 0.9, 4.4])
 def test_growth_derivatives(x0):
     x = np.array([x0])
@@ -259,6 +288,15 @@ def test_systematic_resample_counts(rng, N):
         assert indices.shape == (N,)
         assert np.all(counts >= np.floor(N * weights) - 1e-9)
         assert np.all(counts <= np.ceil(N * weights) + 1e-9)
+
+
+def test_systematic_resample_unbiased():
+    # E[count_i] = N W_i because the offset is uniform; each count is floor or ceil of N W_i, so its
+    # standard deviation is at most 1/2 and the mean of 4000 draws has standard error below 0.008
+    weights = np.array([0.05, 0.3, 0.01, 0.24, 0.4])
+    rng = np.random.default_rng(3)
+    counts = np.array([np.bincount(filters.systematic_resample(weights, rng), minlength=5) for _ in range(4000)])
+    np.testing.assert_allclose(counts.mean(axis=0), 5 * weights, atol=0.04)
 
 
 def test_effective_sample_size_extremes():
