@@ -79,10 +79,11 @@ _STOCHASTIC_ATOL = 1e-8
 
 
 def logsumexp(a: np.ndarray, axis: int | None = None) -> np.ndarray:
-    """Compute log(sum(exp(a))) along `axis` without overflow or underflow.
+    """Compute log(sum(exp(a))) along `axis` without overflow.
 
-    Entries equal to -inf contribute zero, and a slice of only -inf entries gives -inf without a
-    warning. Shifting by the maximum keeps every exponent at or below zero.
+    Shifting by the maximum keeps every exponent at or below zero, and the largest term is exactly
+    one, so the sum never underflows to zero either. Entries equal to -inf contribute zero, and a
+    slice of only -inf entries gives -inf without a warning.
     """
     a = np.asarray(a, dtype=float)
     a_max = a.max(axis=axis, keepdims=True)
@@ -117,7 +118,7 @@ def _check_stochastic(p: np.ndarray, name: str, shape: tuple[int, ...]) -> np.nd
 
 
 def _check_log_inputs(log_pi: np.ndarray, log_A: np.ndarray, log_B: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Return float copies of the three log-parameter arrays after checking that their shapes agree."""
+    """Return the three log-parameter arrays as float arrays after checking their shapes and NaNs."""
     log_pi = np.asarray(log_pi, dtype=float)
     log_A = np.asarray(log_A, dtype=float)
     log_B = np.asarray(log_B, dtype=float)

@@ -16,7 +16,7 @@ hmm = load_sibling(__file__, "hmm")
 
 
 def random_stochastic(rng, shape, concentration=1.0):
-    """Return an array whose last axis holds Dirichlet draws (rows sum to one)."""
+    """Return an array of Dirichlet draws along the last axis, so every row sums to one."""
     return rng.dirichlet(np.full(shape[-1], concentration), size=shape[:-1])
 
 
@@ -136,8 +136,8 @@ def test_log_likelihood_gradient_gives_posteriors(rng):
 
 
 def test_uninformative_emissions_exact_values(rng):
-    # Both states emit 0 or 1 with probability 1/2, so every sequence has probability 2^-T and the
-    # observations say nothing about the states: the posterior is the chain's prior marginal pi A^t.
+    # Both states emit 0 or 1 with probability 1/2, so every sequence has probability 2^-T. The
+    # observations carry no information about the states, so the posterior is the prior marginal pi A^t.
     T = 5000
     pi = np.array([0.5, 0.5])
     A = np.array([[0.9, 0.1], [0.2, 0.8]])
@@ -182,12 +182,14 @@ def test_zero_transitions_give_no_nan(rng):
     for method in ["loop", "chunked"]:
         log_likelihood, gamma, xi = model.posteriors(X, method=method)
         assert np.isfinite(log_likelihood)
-        assert not np.any(np.isnan(gamma)) and not np.any(np.isnan(xi))
+        assert not np.any(np.isnan(gamma))
+        assert not np.any(np.isnan(xi))
         np.testing.assert_array_equal(xi[:, 1, 0], 0.0)
         np.testing.assert_array_equal(xi[:, 0, 2], 0.0)
 
     z, _ = model.viterbi(X)
-    assert np.all(np.diff(z) >= 0) and np.all(np.diff(z) <= 1)
+    assert np.all(np.diff(z) >= 0)
+    assert np.all(np.diff(z) <= 1)
     fitted, history = hmm.fit_em(model, [X], n_iter=5, tol=-np.inf)
     assert np.all(np.isfinite(history))
     np.testing.assert_array_equal(fitted.A[np.tril_indices(3, -1)], 0.0)
@@ -278,6 +280,7 @@ def test_em_recovers_well_separated_model():
     order = np.array([np.argmin(np.linalg.norm(fitted.mu - m, axis=1)) for m in true_model.mu])
     assert sorted(order) == [0, 1, 2]
 
+    # pi is not compared: one sequence carries a single draw of the first state.
     # Standard errors with about 1,000-2,000 visits per state: means about 0.03, covariance entries
     # about 0.05, transition probabilities about 0.01. The tolerances are four to five of those.
     np.testing.assert_allclose(fitted.mu[order], true_model.mu, rtol=0, atol=0.15)
