@@ -111,11 +111,11 @@ def task_particle_error(figures_dir: Path) -> dict:
             mean_errors[i, r] = np.sqrt(np.mean((result.means[:, :2] - exact.means[:, :2]) ** 2))
             log_likelihood_errors[i, r] = abs(result.log_likelihood - exact.log_likelihood)
 
-    # slope of log error against log N, fitted where the filter no longer loses the target (N >= 300);
+    # slope of log error against log N, fitted where the filter no longer loses the target (N >= 1000);
     # Monte Carlo error predicts -1/2 there
     mean_rms = np.sqrt(np.mean(mean_errors**2, axis=1))  # (len(particle_counts),)
     log_likelihood_rms = np.sqrt(np.mean(log_likelihood_errors**2, axis=1))
-    large = np.array(particle_counts) >= 300
+    large = np.array(particle_counts) >= 1000
     log_n = np.log(np.array(particle_counts)[large])
     slope_mean = np.polyfit(log_n, np.log(mean_rms[large]), 1)[0]
     slope_log_likelihood = np.polyfit(log_n, np.log(log_likelihood_rms[large]), 1)[0]
@@ -123,14 +123,14 @@ def task_particle_error(figures_dir: Path) -> dict:
     fig, ax = plt.subplots(figsize=(7.5, 5.5))
     counts = np.repeat(particle_counts, n_repeats)
     ax.loglog(counts, mean_errors.ravel(), "o", color="tab:blue", alpha=0.3, markersize=4)
-    ax.loglog(particle_counts, mean_rms, "o-", color="tab:blue", label=f"RMS error of the filtered mean (slope for N >= 300: {slope_mean:.2f})")
+    ax.loglog(particle_counts, mean_rms, "o-", color="tab:blue", label=f"RMS error of the filtered mean (slope for N >= 1000: {slope_mean:.2f})")
     ax.loglog(counts, log_likelihood_errors.ravel(), "s", color="tab:red", alpha=0.3, markersize=4)
     ax.loglog(
         particle_counts,
         log_likelihood_rms,
         "s-",
         color="tab:red",
-        label=f"|log-likelihood error| (slope for N >= 300: {slope_log_likelihood:.2f})",
+        label=f"RMS log-likelihood error (slope for N >= 1000: {slope_log_likelihood:.2f})",
     )
     reference = mean_rms[-1] * np.sqrt(particle_counts[-1] / np.array(particle_counts))
     ax.loglog(particle_counts, reference, "k--", linewidth=1, label="N^(-1/2) reference")
@@ -147,8 +147,8 @@ def task_particle_error(figures_dir: Path) -> dict:
         "particle_counts": particle_counts,
         "rms_mean_error": [float(e) for e in mean_rms],
         "rms_log_likelihood_error": [float(e) for e in log_likelihood_rms],
-        "slope_mean_error_n300_up": float(slope_mean),
-        "slope_log_likelihood_error_n300_up": float(slope_log_likelihood),
+        "slope_mean_error_n1000_up": float(slope_mean),
+        "slope_log_likelihood_error_n1000_up": float(slope_log_likelihood),
         "exact_log_likelihood": exact.log_likelihood,
     }
 
