@@ -276,6 +276,83 @@ def run_session(
         raise typer.Exit(1)
 
 
+@app.command()
+def exercise(
+    entry_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="Session id; omit with --all.")] = None,
+    all_sessions: Annotated[bool, typer.Option("--all", help="Every session that has a folder.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 and list the files that are out of date.")] = False,
+    registry: RegistryOption = None,
+) -> None:
+    """Write sessions/ID/exercise/: the module with solutions replaced by stubs, the tasks and a notebook."""
+    from mlseminar.exercise import MarkerError, build_exercise, write_exercise
+    from mlseminar.folders import NoModule, session_module
+    from mlseminar.registry import Session
+
+    project = _project(registry)
+    if all_sessions == (entry_id is not None):
+        fail("give one session ID, or --all for every session")
+    loaded = _load(project)
+    if all_sessions:
+        sessions = [s for s in loaded.sessions if s.folder and (project.root / s.folder).is_dir()]
+    else:
+        folder = _session_folder(project, entry_id)
+        sessions = [loaded.entry(entry_id)]
+    stale_total = 0
+    for session in sessions:
+        assert isinstance(session, Session) and session.folder is not None
+        folder = project.root / session.folder
+        try:
+            files = build_exercise(folder, session_module(folder), session.title)
+        except (MarkerError, NoModule) as error:
+            fail(str(error))
+        except FileNotFoundError as error:
+            fail(f"{error.filename}: missing; a session needs its module and tasks.py to build an exercise")
+        shown = project.display(files.folder)
+        if check:
+            stale = files.stale()
+            stale_total += len(stale)
+            for name in stale:
+                typer.echo(f"{shown}/{name} is out of date; run `mlseminar exercise {session.id}`", err=True)
+            if not stale:
+                typer.echo(f"{shown} is up to date")
+        else:
+            changed = write_exercise(files)
+            typer.echo(f"{shown}: wrote {', '.join(changed)}" if changed else f"{shown} is up to date")
+    if stale_total:
+        raise typer.Exit(1)
+
+
+@app.command("check")
+def check_attempt(
+    entry_id: Annotated[str, typer.Argument(metavar="ID", help="Session id, as `mlseminar list` shows it.")],
+    file: Annotated[Path, typer.Option("--file", help="Your attempt: a .py module or an .ipynb notebook whose code cells define the functions.")],
+    details: Annotated[bool, typer.Option("--details", help="Also print pytest's full output.")] = False,
+    registry: RegistryOption = None,
+) -> None:
+    """Run a session's tests against your own implementation and show which tests pass."""
+    from mlseminar.attempt import AttemptError
+    from mlseminar.attempt import check_attempt as run_check
+    from mlseminar.folders import NoModule, session_module
+
+    project = _project(registry)
+    folder = _session_folder(project, entry_id)
+    try:
+        module = session_module(folder)
+        code, outcomes, output = run_check(folder, module, file, project.root)
+    except (AttemptError, NoModule) as error:
+        fail(str(error))
+    width = max((len(outcome.name) for outcome in outcomes), default=0)
+    for outcome in outcomes:
+        label = {"passed": "PASS", "failed": "FAIL", "not implemented": "TODO", "skipped": "SKIP"}[outcome.outcome]
+        suffix = f"  {outcome.message}" if outcome.message else ""
+        typer.echo(f"{label}  {outcome.name.ljust(width)}{suffix}")
+    passed = sum(outcome.outcome == "passed" for outcome in outcomes)
+    typer.echo(f"{passed} of {len(outcomes)} tests pass")
+    if details or not outcomes:
+        typer.echo(output)
+    raise typer.Exit(code)
+
+
 def _short(value: object) -> str:
     text = f"{value:.6g}" if isinstance(value, float) else str(value)
     return text if len(text) <= 100 else text[:97] + "..."

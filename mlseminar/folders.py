@@ -22,6 +22,19 @@ IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|<img\
 SKIPPED_DIRS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
 
 
+class NoModule(LookupError):
+    """A session folder without exactly one test_<module>.py beside its module."""
+
+
+def session_module(folder: Path) -> str:
+    """Return the name of a session's model module, found through its single test_<module>.py."""
+    modules = [test.name[len("test_") : -len(".py")] for test in sorted(folder.glob("test_*.py")) if (folder / test.name[len("test_") :]).is_file()]
+    if len(modules) != 1:
+        found = ", ".join(modules) or "none"
+        raise NoModule(f"{folder}: expected one test_<module>.py beside its <module>.py, found {found}")
+    return modules[0]
+
+
 def _files(folder: Path) -> list[Path]:
     return sorted(path for path in folder.rglob("*") if path.is_file() and not SKIPPED_DIRS.intersection(path.relative_to(folder).parts))
 

@@ -142,6 +142,8 @@ class Session(_Model):
     readings: list[Reading] = []
     software: list[Text] = []
     folder: Text | None = None
+    # A web page of the session kept outside this repository, such as an old README's topic link.
+    url: Url | None = None
 
     @property
     def title(self) -> str:
