@@ -35,7 +35,7 @@ def test_elbo_gradients_finite_differences(rng, hidden, beta):
 
 
 def test_elbo_gradients_grey_level_pixels(rng):
-    # the Bernoulli term is the cross-entropy for fractional pixels, and the gradient x - sigmoid still holds
+    # the Bernoulli term is the cross-entropy for fractional pixels, and the gradient x - sigmoid is still exact
     N, D, L = 4, 6, 3
     params = perturbed_params(D, L, [5], rng)
     X = rng.random((N, D))
@@ -126,9 +126,9 @@ def grid_log_joint(params, X, n_grid, z_max):
     return z, z[1] - z[0], log_lik + vae.log_normal_diag(z[:, None], 0.0, 0.0)
 
 
-# The integrands below are smooth and decay like Gaussians well inside [-12, 12], where the
-# trapezoid rule converges faster than any power of the spacing; test_quadrature_oracle_refines
-# confirms that 4001 points agree with 16001.
+# The integrands below are smooth and decay like Gaussians well inside [-12, 12]. For such
+# integrands the trapezoid rule converges faster than any power of the spacing, and
+# test_quadrature_oracle_refines confirms that 4001 points agree with 16001.
 
 
 def exact_log_marginal(params, X, n_grid=4001, z_max=12.0):
@@ -146,7 +146,7 @@ def exact_elbo(params, X, n_grid=4001, z_max=12.0):
 
 
 def exact_log_mean_square_weight(params, X, n_grid=4001, z_max=12.0):
-    """Integrate p(x, z)^2 / q(z | x) over a 1-D latent on a fine grid: the log of E_q[w^2]."""
+    """Return log E_q[w^2], integrating p(x, z)^2 / q(z | x) over a 1-D latent on a fine grid."""
     z, dz, log_joint = grid_log_joint(params, X, n_grid, z_max)
     mu, log_var = vae.encode(params, X)
     log_q = vae.log_normal_diag(z[None, :, None], mu[:, None, :], log_var[:, None, :])  # (N, n_grid)
@@ -207,7 +207,7 @@ def test_one_sample_weight_mean_is_elbo(tiny_model, rng):
     log_w = vae.log_importance_weights(params, X, rng.standard_normal((n_draws, X.shape[0], 1)))
     standard_error = log_w.std(axis=0, ddof=1) / np.sqrt(n_draws)
 
-    # E_q[log w] is the ELBO; 4 standard errors fail with probability 6e-5 per row
+    # E_q[log w] is the ELBO, and a 4-standard-error check fails with probability 6e-5 per row
     assert np.all(np.abs(log_w.mean(axis=0) - exact_elbo(params, X)) <= 4.0 * standard_error)
 
 
@@ -224,8 +224,9 @@ def test_importance_estimate_approaches_exact(tiny_model, rng):
     # each tenfold increase in S must shrink the mean absolute error
     assert all(later < earlier for earlier, later in zip(errors, errors[1:])), errors
 
-    # for large S, log p_S - log p(x) has standard deviation sqrt(r / S) with the weights' relative
-    # variance r = E_q[w^2] / p(x)^2 - 1, computed on the grid; allow 4 of those plus the bias r / (2 S)
+    # for large S, log p_S - log p(x) has standard deviation about sqrt(r / S), where the weights'
+    # relative variance r = E_q[w^2] / p(x)^2 - 1 comes from the grid. Allow 4 of those plus the
+    # delta-method bias r / (2 S).
     relative_variance = np.exp(exact_log_mean_square_weight(params, X) - 2.0 * log_px) - 1.0
     final = vae.log_marginal_estimate(params, X, n_samples=10_000, rng=rng)
     tolerance = 4.0 * np.sqrt(relative_variance / 10_000) + relative_variance / 20_000

@@ -1,8 +1,8 @@
 """A variational auto-encoder in numpy, with every gradient written out by hand.
 
-The model has a standard normal prior over a latent vector, a Bernoulli decoder whose logits come
-from a small multilayer perceptron, and a Gaussian encoder (recognition model) with a diagonal
-covariance whose mean and log-variance come from a second perceptron. Both are trained together by
+The model has a standard normal prior over a latent vector and a Bernoulli decoder whose logits
+come from a small multilayer perceptron. A second perceptron, the encoder (recognition model),
+outputs the mean and log-variance of a Gaussian with diagonal covariance. Both are trained together by
 stochastic gradient ascent on the evidence lower bound (ELBO), using the reparameterisation trick
 for the sampled latent and the closed-form KL divergence between two Gaussians. Adam is written
 out, and an importance-sampled estimate of log p(x) measures how loose the bound is.
