@@ -191,6 +191,11 @@ def log_gaussian_density_cholesky(residuals: np.ndarray, L: np.ndarray) -> np.nd
     return -0.5 * np.sum(z**2, axis=0) - np.log(L.diagonal()).sum() - 0.5 * D * LOG_2PI
 
 
+def _nearly_equal(A: np.ndarray, B: np.ndarray, rtol: float) -> bool:
+    """Return whether max |A - B| <= rtol max |A|; rtol = 0 asks for equality bit for bit."""
+    return float(np.max(np.abs(A - B))) <= rtol * float(np.max(np.abs(A)))
+
+
 def _as_square(name: str, A: np.ndarray, size: int, symmetric: bool) -> np.ndarray:
     A = np.asarray(A, dtype=float)
     if A.shape != (size, size):
@@ -369,6 +374,7 @@ def kalman_filter(
     R: np.ndarray,
     m0: np.ndarray,
     P0: np.ndarray,
+    steady_state_rtol: float | None = 1e-14,
 ) -> KalmanFilterResult:
     """Run the Kalman filter over a sequence with possibly missing observations.
 
@@ -389,6 +395,11 @@ def kalman_filter(
         Mean of the first state before its observation.
     P0 : ndarray, (M, M)
         Covariance of the first state before its observation.
+    steady_state_rtol : float or None
+        Once the predicted covariance of a fully observed step is within this relative distance
+        (max-abs norm) of the previous step's, the filter reuses that step's gain and covariances for
+        the following fully observed steps and computes only the means. A row with a missing entry
+        ends the reuse. 0 reuses only after an exact repeat; None never reuses.
 
     Returns
     -------
@@ -401,8 +412,17 @@ def kalman_filter(
 
     Prediction error decomposition: the likelihood is the product of the one-step predictive densities
     of the observations, which the filter computes on the way.
+
+    The covariance recursion does not depend on the observed values, and with time-invariant matrices
+    it converges to the solution of the discrete algebraic Riccati equation. In floating point it then
+    repeats exactly or cycles between neighbouring values a few rounding units apart. Reusing the
+    converged step makes long sequences several times faster. The frozen covariance is within about
+    steady_state_rtol / (1 - rho) of the fixed point, relative, where rho < 1 is the convergence rate
+    of the recursion, so the default stays near rounding level unless convergence is very slow.
     """
     Y, F, H, Q, R, m0, P0 = _validate_linear_gaussian(Y, F, H, Q, R, m0, P0)
+    if steady_state_rtol is not None and not steady_state_rtol >= 0:
+        raise ValueError(f"steady_state_rtol must be None or non-negative; got {steady_state_rtol}")
     T, D = Y.shape
     M = F.shape[0]
     observed = ~np.isnan(Y)  # (T, D)
@@ -413,9 +433,7 @@ def kalman_filter(
     predicted_covs = np.empty((T, M, M))
     log_likelihood = 0.0
 
-    # The covariance recursion ignores the observed values. With time-invariant matrices it reaches a
-    # fixed point in floating point, after which P^- repeats bit for bit and so do K, P and L. From
-    # then on only the mean is recomputed, which gives the same numbers as the full recursion.
+    # once P^- has converged (see Notes), K, P and L repeat and only the mean is recomputed
     cache = None  # (P_pred, K, P, L) of the previous step, if it was fully observed
     fully_observed = observed.all(axis=1)  # (T,)
     innovations = np.zeros((T, D))
@@ -433,7 +451,12 @@ def kalman_filter(
         # update on the observed entries only; the marginal of a Gaussian drops the missing rows
         mask = observed[t]
         if fully_observed[t]:
-            if not steady and cache is not None and np.array_equal(P_pred, cache[0]):
+            if (
+                not steady
+                and cache is not None
+                and steady_state_rtol is not None
+                and _nearly_equal(P_pred, cache[0], steady_state_rtol)
+            ):
                 steady = True
             elif not steady:
                 cache = (P_pred, *kalman_gain(P_pred, H, R))
@@ -464,7 +487,7 @@ def kalman_filter(
     return KalmanFilterResult(means, covs, predicted_means, predicted_covs, float(log_likelihood))
 
 
-def rts_smoother(filtered: KalmanFilterResult, F: np.ndarray) -> SmootherResult:
+def rts_smoother(filtered: KalmanFilterResult, F: np.ndarray, steady_state_rtol: float | None = 1e-14) -> SmootherResult:
     """Run the Rauch-Tung-Striebel backward pass over the output of `kalman_filter`.
 
     Parameters
@@ -473,6 +496,10 @@ def rts_smoother(filtered: KalmanFilterResult, F: np.ndarray) -> SmootherResult:
         Filtered and predicted moments, means (T, M) and covs (T, M, M).
     F : ndarray, (M, M)
         The transition matrix that the filter used.
+    steady_state_rtol : float or None
+        Where the filter reused a converged step, G, P and P^- repeat exactly. Once the smoothed
+        covariance also changes by at most this relative amount from one step to the next there, it
+        is copied backwards instead of recomputed. None always recomputes.
 
     Returns
     -------
@@ -507,7 +534,7 @@ def rts_smoother(filtered: KalmanFilterResult, F: np.ndarray) -> SmootherResult:
     FP = F @ covs_f[:-1]  # (T-1, M, M)
     gains = np.linalg.solve(filtered.predicted_covs[1:], FP).transpose(0, 2, 1)  # (T-1, M, M)
 
-    # repeats[t]: step t has bit-for-bit the same G, P and P^- as step t+1, as in the filter's steady state
+    # repeats[t]: step t has exactly the same G, P and P^- as step t+1, as where the filter reused a step
     P_pred = filtered.predicted_covs
     repeats = np.zeros(max(T - 1, 0), dtype=bool)
     repeats[:-1] = (
@@ -522,8 +549,11 @@ def rts_smoother(filtered: KalmanFilterResult, F: np.ndarray) -> SmootherResult:
         G = gains[t]
         means[t] = means_f[t] + G @ (means[t + 1] - filtered.predicted_means[t + 1])
 
-        # with equal inputs, and P^s_{t+1} equal to P^s_{t+2}, the covariance step returns P^s_{t+1} again
-        if repeats[t] and (steady or np.array_equal(covs[t + 1], covs[t + 2])):
+        # with equal inputs and a converged P^s, the covariance step would return P^s_{t+1} again
+        converged = repeats[t] and (
+            steady or (steady_state_rtol is not None and _nearly_equal(covs[t + 1], covs[t + 2], steady_state_rtol))
+        )
+        if converged:
             covs[t] = covs[t + 1]
             steady = True
         else:
