@@ -26,7 +26,8 @@ L : latent dimension; `mu`, `log_var`, `eps` and `Z` have shape (N, L).
 H : number of hidden units in a layer of either perceptron.
 S : number of latent samples drawn per data point.
 x, z : one data point (D,) and one latent vector (L,).
-mu, log_var : mean and log-variance of the encoder q(z | x) = N(mu, diag(exp(log_var))).
+mu, log_var : mean and log-variance of the encoder q(z | x) = N(mu, diag(exp(log_var))); the
+    equations write v for log_var.
 eps : standard normal noise (N, L), so that z = mu + exp(log_var / 2) * eps.
 beta : weight on the KL term; beta = 1 gives the ELBO itself.
 params : dict of weight matrices and bias vectors. The encoder's layers are named "enc_W0",
