@@ -83,7 +83,7 @@ def _organizer_name(registry: Registry) -> str:
 
 
 def announcement_context(registry: Registry, session: Session) -> dict[str, Any]:
-    """The names the announcement templates use."""
+    """Build the variables of the announcement templates for one session."""
     organizer = _organizer_name(registry)
     return {
         "seminar_name": registry.seminar.name,
@@ -158,8 +158,8 @@ def wrap_plain_text(text: str, width: int = EMAIL_WIDTH) -> str:
 def email_message(announcement: Announcement, *, sender: str | None = None, recipients: tuple[str, ...] = ()) -> EmailMessage:
     """Wrap a plain-text announcement in an RFC 5322 message with a UTF-8 body.
 
-    The message has no Date header, so that the file is the same on every run; a mail client
-    adds Date (and From, when `sender` is not given) when the draft is sent.
+    The message has no Date header, so the file is the same on every run. A mail client adds
+    Date, and From when `sender` is not given, when the draft is sent.
     """
     message = EmailMessage(policy=SMTP)
     message["Subject"] = announcement.subject
@@ -172,5 +172,5 @@ def email_message(announcement: Announcement, *, sender: str | None = None, reci
 
 
 def email_text(message: EmailMessage) -> str:
-    """The message as text with CRLF line ends; an 8-bit UTF-8 body stays readable in the file."""
+    """Serialize the message with CRLF line ends, keeping an 8-bit UTF-8 body readable in the file."""
     return message.as_bytes(policy=SMTP).decode("utf-8")

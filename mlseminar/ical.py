@@ -23,7 +23,7 @@ PRODUCT_ID = "-//mlseminar//Machine Learning from Scratch seminar//EN"
 # RFC 5545 requires a DTSTAMP on every event, normally the time the file was written. A fixed
 # instant (the day before the seminar's kick-off) keeps exports reproducible and diffable.
 # NOTE: a calendar application that follows RFC 5546 strictly may keep its old copy of a changed
-# event, because neither DTSTAMP nor SEQUENCE grows between exports; deleting and re-importing works.
+# event, because neither DTSTAMP nor SEQUENCE grows between exports. Deleting and re-importing works.
 DTSTAMP = dt.datetime(2019, 1, 29, tzinfo=dt.timezone.utc)
 DAY_NAMES = {1: "day one", 2: "day two"}
 DAY_PURPOSE = {
@@ -34,7 +34,7 @@ NO_ROOM = "to be announced"
 
 
 class CalendarError(ValueError):
-    """Raised when there is no evening to export; the message says which dates to add."""
+    """Raised when there is no evening to export; the message names the dates to add."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def _description(entry: Session | Kickoff, day: int) -> str:
 
 
 def entry_evenings(registry: Registry, entry: Session | Kickoff) -> list[Evening]:
-    """The events of one entry, one per dated evening, at its own time or the seminar's default time."""
+    """Build one event per dated evening of `entry`, at its own time or the seminar's default time."""
     zone = ZoneInfo(registry.seminar.timezone)
     default = registry.seminar.default_time
     if isinstance(entry, Kickoff):

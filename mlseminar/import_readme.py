@@ -4,7 +4,7 @@ The README conventions this reads are those of the seminar's hand-written README
 2021, and of the tables `mlseminar render-readme` writes:
 
 - a table is a sessions table when its header has Dates, Chairs and Topic columns (Time optional);
-  a table under a heading that mentions upcoming, planned or next sessions holds planned sessions;
+  a table under a heading that mentions upcoming, planned or next sessions lists planned sessions;
 - date cells: `Jan 30, 2019`, `Feb 12-13 (Tue/Wed)`, `Apr 23+25, 2019`, `Mar  7+10`, `Feb, 2022`,
   `Jan 31-Feb 1, 2019`. A cell without a year takes the year of the dated row above, or the next
   year when the month goes backwards. Weekdays in brackets are checked against the dates;
@@ -68,7 +68,7 @@ TOPICS_HEADING = re.compile(r"\b(suggest\w*|future topics?|topic ideas?)\b", re.
 
 
 class ReadmeFormatError(ValueError):
-    """Raised by the cell parsers for text they cannot read; the message says what was expected."""
+    """Raised by the cell parsers for text they cannot read; the message gives the expected form."""
 
 
 @dataclass(frozen=True)
@@ -233,7 +233,7 @@ def parse_time(cell: str) -> tuple[str, str] | None:
 
 
 def _placeholder(name: str) -> str | None:
-    """The registry's placeholder for a chair cell part such as `?` or `T.B.A.`; None for a real name."""
+    """Return the registry's placeholder for a chair such as `?` or `T.B.A.`, or None for a real name."""
     compact = name.replace(".", "").upper()
     if set(name) <= {"?"}:
         return "???"
@@ -507,7 +507,7 @@ class _Importer:
 
 
 def _row_name(row: TableRow) -> str:
-    """A short name of a row for messages: its date cell, or its topic when the dates are empty."""
+    """Name a row in messages by its date cell, or by its topic when the date cell is empty."""
     return " ".join((row.dates or row.topic or "empty row").split())
 
 
@@ -515,7 +515,7 @@ def _row_name(row: TableRow) -> str:
 
 
 def _prose(text: str) -> str:
-    """The README without its table lines, so that defaults come from sentences only."""
+    """Drop the table lines of the README, so that defaults come from sentences only."""
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("|"))
 
 
@@ -567,7 +567,7 @@ def _organizer(text: str, entries: list[dict[str, Any]], people: list[str]) -> s
 
 
 def seminar_defaults(text: str, entries: list[dict[str, Any]], chairs_in_order: list[str]) -> dict[str, Any]:
-    """Seminar metadata from the README's prose, with fixed defaults where the prose says nothing."""
+    """Seminar metadata from the README's prose, with fixed defaults where the prose has none."""
     prose = _prose(text)
     seminar: dict[str, Any] = {"name": _seminar_name(prose)}
     host = re.search(r"\bin the (Department of [^.\n]+?) at ([^.\n]+?)\.", prose)

@@ -55,7 +55,7 @@ def schedule_problems(registry: Registry, doc: YamlDocument, today: dt.date) -> 
 
 
 def _evenings(registry: Registry) -> list[Evening]:
-    """Every dated evening of every entry that is not cancelled, in registry order.
+    """List every dated evening of every entry that is not cancelled, in registry order.
 
     An evening without its own time takes the session's time, then the seminar's default time.
     """
@@ -157,7 +157,7 @@ def _capacity_problems(registry: Registry, doc: YamlDocument) -> list[Problem]:
 def _long_day_one_problems(registry: Registry, doc: YamlDocument) -> list[Problem]:
     """Warn about a day one longer than the limit; only a separate `day_one_time` is checked.
 
-    A session with one `time` for both evenings, as every session of the real history has, gives
+    A session with one `time` for both evenings, as every held session in sessions.yaml has, gives
     day two's length, which may be longer, so it never triggers the warning.
     """
     problems = []
@@ -196,7 +196,7 @@ def _span(entry: Session | Kickoff) -> tuple[dt.date, dt.date] | None:
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
-    """The same day `months` later, moved back to the month's last day where it has no such day."""
+    """Add `months` to `day`, moving back to the month's last day where that month is shorter."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
