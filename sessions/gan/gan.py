@@ -5,7 +5,7 @@ sigmoid is the probability that the sample is real. Both are multilayer perceptr
 hand-written backward passes. The discriminator minimises the binary cross-entropy of real against
 generated samples; the generator minimises either the original minimax loss, log(1 - D(G(z))), or
 the non-saturating loss, -log D(G(z)). Training alternates discriminator and generator steps, each
-player with its own Adam learning rate. The Dirac-GAN of [4] (a point-mass generator with one
+player with its own learning rate. The Dirac-GAN of [4] (a point-mass generator with one
 parameter against a linear discriminator with one parameter) has a two-dimensional gradient field
 that can be written, differentiated and plotted exactly, with and without the R1 gradient penalty.
 
@@ -48,6 +48,7 @@ from scipy.special import expit, log_expit
 
 ACTIVATIONS = ("tanh", "leaky_relu")
 GENERATOR_LOSSES = ("minimax", "non_saturating")
+OPTIMIZERS = ("adam", "sgd")
 DIRAC_UPDATES = ("simultaneous", "alternating")
 LEAKY_SLOPE = 0.2
 
@@ -439,7 +440,21 @@ def adam_step(
     return new_params, {"step": step, "m": new_m, "v": new_v}
 
 
-def _global_norm(grads: dict[str, np.ndarray]) -> float:
+def sgd_step(
+    params: dict[str, np.ndarray], grads: dict[str, np.ndarray], state: dict, learning_rate: float
+) -> tuple[dict[str, np.ndarray], dict]:
+    """Take one plain gradient-descent step; `state` is passed through so SGD and Adam share a signature.
+
+    Unlike Adam, whose step size is insensitive to the gradient's scale, SGD moves in proportion to
+    the gradient, which makes the saturation of the minimax generator loss visible.
+    """
+    if learning_rate < 0:
+        raise ValueError(f"learning_rate must be non-negative, got {learning_rate}")
+    return {key: value - learning_rate * grads[key] for key, value in params.items()}, state
+
+
+def gradient_norm(grads: dict[str, np.ndarray]) -> float:
+    """Compute the Euclidean norm of all gradients in a dict taken together."""
     return float(np.sqrt(sum(np.sum(g**2) for g in grads.values())))
 
 
@@ -498,6 +513,7 @@ def train_gan(
     n_discriminator_steps: int = 1,
     loss: str = "non_saturating",
     activation: str = "tanh",
+    optimizer: str = "adam",
     callback: Callable[[int, dict[str, np.ndarray], dict[str, np.ndarray]], None] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Train a GAN with alternating updates: n_discriminator_steps of D, then one step of G.
@@ -514,12 +530,14 @@ def train_gan(
     batch_size : int
         N = M, the size of every real and latent batch.
     learning_rate_generator, learning_rate_discriminator : float
-        Separate Adam step sizes for the two players (beta1 = 0.5, [3]).
+        Separate step sizes for the two players.
     n_discriminator_steps : int
         Discriminator steps before each generator step.
     loss : {"minimax", "non_saturating"}
         The generator's loss.
     activation : {"tanh", "leaky_relu"}
+    optimizer : {"adam", "sgd"}
+        Adam with beta1 = 0.5 [3], or plain gradient descent, for both players.
     callback : callable (step, theta, phi) -> None, optional
         Called before the first step and after every generator step, for snapshots.
 
@@ -533,12 +551,15 @@ def train_gan(
 
     Notes
     -----
-    .. math:: \\phi \\leftarrow \\operatorname{Adam}_{\\eta_D}(\\nabla_\\phi L_D),\\qquad
-              \\theta \\leftarrow \\operatorname{Adam}_{\\eta_G}(\\nabla_\\theta L_G)
+    .. math:: \\phi \\leftarrow \\phi - \\eta_D \\nabla_\\phi L_D,\\qquad
+              \\theta \\leftarrow \\theta - \\eta_G \\nabla_\\theta L_G
 
-    This is Algorithm 1 of [1] with Adam in place of momentum SGD.
+    These are the SGD updates; Adam replaces each gradient by its bias-corrected moment ratio. The
+    loop is Algorithm 1 of [1], with Adam or plain SGD in place of momentum SGD.
     """
     _check_choice("loss", loss, GENERATOR_LOSSES)
+    _check_choice("optimizer", optimizer, OPTIMIZERS)
+    step_function = adam_step if optimizer == "adam" else sgd_step
     for name, value in [("n_steps", n_steps), ("batch_size", batch_size), ("n_discriminator_steps", n_discriminator_steps)]:
         if value < 1:
             raise ValueError(f"{name} must be positive, got {value}")
@@ -556,15 +577,15 @@ def train_gan(
         for _ in range(n_discriminator_steps):
             X_fake, _ = mlp_forward(theta, rng.standard_normal((batch_size, K)), activation)
             d_loss, d_grads = discriminator_loss(phi, sample_real(rng, batch_size), X_fake, activation)
-            phi, state_discriminator = adam_step(phi, d_grads, state_discriminator, learning_rate_discriminator)
+            phi, state_discriminator = step_function(phi, d_grads, state_discriminator, learning_rate_discriminator)
 
         # generator: move its samples along the updated discriminator's gradient
         g_loss, g_grads = generator_loss(theta, phi, rng.standard_normal((batch_size, K)), loss, activation)
-        theta, state_generator = adam_step(theta, g_grads, state_generator, learning_rate_generator)
+        theta, state_generator = step_function(theta, g_grads, state_generator, learning_rate_generator)
 
         history["discriminator_loss"][step] = d_loss
         history["generator_loss"][step] = g_loss
-        history["generator_grad_norm"][step] = _global_norm(g_grads)
+        history["generator_grad_norm"][step] = gradient_norm(g_grads)
         if callback is not None:
             callback(step + 1, theta, phi)
     return theta, phi, history

@@ -89,18 +89,19 @@ def test_generator_losses_values(rng):
 def test_discriminator_approaches_optimum():
     rng = np.random.default_rng(20190925)
     phi = gan.init_mlp([1, 32, 32, 1], rng)
-    phi, _ = gan.train_discriminator(
-        phi, sample_normal(1.0, 0.5), sample_normal(0.0, 1.0), rng, n_steps=1500, batch_size=512, learning_rate=3e-3
-    )
+    real, fake = sample_normal(1.0, 0.5), sample_normal(0.0, 1.0)
 
-    # test points where both densities are at least 5 % of their peaks, so both classes were seen there
-    x = np.linspace(-0.5, 2.0, 11)
+    # a tenth of the step size at the end shrinks the jitter that fresh batches cause
+    phi, _ = gan.train_discriminator(phi, real, fake, rng, n_steps=1000, batch_size=512, learning_rate=3e-3)
+    phi, _ = gan.train_discriminator(phi, real, fake, rng, n_steps=500, batch_size=512, learning_rate=3e-4)
+
+    # test points where both densities are at least 13 % of their peaks, so both classes were seen there
+    x = np.linspace(0.0, 2.0, 11)
     expected = norm.pdf(x, 1.0, 0.5) / (norm.pdf(x, 1.0, 0.5) + norm.pdf(x, 0.0, 1.0))
-    # A perfect fit is not reachable: every step sees a fresh batch of 512 + 512 samples, and with a
-    # constant step size the weights keep moving by about the batch noise. In trial runs with other
-    # seeds the largest error at these points was below 0.04, so 0.06 leaves a margin, while a
-    # discriminator off by a constant factor in the log-density ratio misses by more than 0.1.
-    np.testing.assert_allclose(gan.discriminate(phi, x[:, None]), expected, atol=0.06)
+    # A perfect fit is out of reach with 1500 noisy steps. In trial runs with seven seeds the largest
+    # error at these points was at most 0.026, so 0.04 leaves a margin. A discriminator whose
+    # log-density ratio is 0.7 or 1.3 times the true one misses by 0.074 or 0.058, and fails.
+    np.testing.assert_allclose(gan.discriminate(phi, x[:, None]), expected, atol=0.04)
 
 
 def test_optimal_discriminator_formula():
@@ -228,8 +229,8 @@ def test_gan_learns_gaussian():
     samples = gan.generate(theta, 20000, rng)
 
     # GAN training oscillates around the equilibrium instead of settling on it. In trial runs with
-    # other seeds the mean was within 0.05 and the standard deviation within 0.15 of the target's
-    # after 2000 steps; 20000 samples add a sampling error of only about 0.004 to each.
+    # four other seeds the mean was within 0.015 and the standard deviation within 0.14 of the
+    # target's after 2000 steps. 20000 samples add a sampling error of only about 0.004 to each.
     np.testing.assert_allclose(samples.mean(), 3.0, atol=0.1)
     np.testing.assert_allclose(samples.std(), 0.5, atol=0.15)
 
@@ -247,5 +248,10 @@ def test_invalid_inputs_raise(rng):
         gan.discriminator_loss(theta, np.zeros((2, 3)), np.zeros((2, 1)))
     with pytest.raises(ValueError, match="gamma"):
         gan.dirac_gan_vector_field(0.0, 0.0, gamma=-1.0)
+    with pytest.raises(ValueError, match="optimizer"):
+        gan.train_gan(
+            theta, theta, lambda rng, n: np.zeros((n, 1)), rng, n_steps=1, batch_size=2,
+            learning_rate_generator=0.1, learning_rate_discriminator=0.1, optimizer="rmsprop",
+        )
     with pytest.raises(ValueError, match="update"):
         gan.simulate_dirac_gan(0.0, 0.0, step_size=0.1, n_steps=3, update="random")
