@@ -3,8 +3,8 @@
 The README conventions this reads are those of the seminar's hand-written README from 2019 to
 2021, and of the tables `mlseminar render-readme` writes:
 
-- a table is a sessions table when its header has Dates, Chairs and Topic columns (Time optional);
-  a table under a heading that mentions upcoming, planned or next sessions lists planned sessions;
+- a sessions table has Dates, Chairs and Topic columns in its header, and optionally Time. Its rows
+  are planned sessions when the heading above it mentions upcoming, planned or next sessions;
 - date cells: `Jan 30, 2019`, `Feb 12-13 (Tue/Wed)`, `Apr 23+25, 2019`, `Mar  7+10`, `Feb, 2022`,
   `Jan 31-Feb 1, 2019`. A cell without a year takes the year of the dated row above, or the next
   year when the month goes backwards. Weekdays in brackets are checked against the dates;
@@ -71,6 +71,10 @@ class ReadmeFormatError(ValueError):
     """Raised by the cell parsers for text they cannot read; the message gives the expected form."""
 
 
+class MissingYear(ReadmeFormatError):
+    """Raised for a date without a year when no dated row above gives one."""
+
+
 @dataclass(frozen=True)
 class TableRow:
     """One data row of a sessions table, with its cells as Markdown text."""
@@ -119,7 +123,7 @@ def _month_number(word: str) -> int:
 def _infer_year(month: int, previous: tuple[int, int] | None, cell: str) -> int:
     """Year of a date written without one: the previous row's year, or the next when the month goes back."""
     if previous is None:
-        raise ReadmeFormatError(f"{cell!r} has no year and no dated row above it gives one; add the year, as in 'Feb 12-13, 2019'")
+        raise MissingYear(f"{cell!r} has no year and no dated row above it gives one; add the year, as in 'Feb 12-13, 2019'")
     year, previous_month = previous
     return year + 1 if month < previous_month else year
 
@@ -385,6 +389,9 @@ class _Importer:
         chairs = parse_chairs(row.chairs)
         try:
             dates = parse_dates(row.dates, self.previous)
+        except MissingYear as error:
+            # Every later row without a year would be wrong too, so the import stops here.
+            raise self.error(row, str(error)) from None
         except ReadmeFormatError as error:
             # A break row names the pause in its date cell and may put decoration in any other cell.
             if BREAK_WORD.search(row.dates) or (not chairs and topic is None):
