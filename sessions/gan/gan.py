@@ -3,7 +3,7 @@
 A generator G maps latent noise z to samples, and a discriminator D maps a sample to a logit whose
 sigmoid is the probability that the sample is real. Both are multilayer perceptrons with
 hand-written backward passes. The discriminator minimises the binary cross-entropy of real against
-generated samples; the generator minimises either the original minimax loss, log(1 - D(G(z))), or
+generated samples. The generator minimises either the original minimax loss, log(1 - D(G(z))), or
 the non-saturating loss, -log D(G(z)). Training alternates discriminator and generator steps, each
 player with its own learning rate. The Dirac-GAN of [4] (a point-mass generator with one
 parameter against a linear discriminator with one parameter) has a two-dimensional gradient field
@@ -59,7 +59,7 @@ LEAKY_SLOPE = 0.2
 
 
 def softplus(a: np.ndarray) -> np.ndarray:
-    """Compute log(1 + exp(a)) without overflow; it equals -log sigmoid(-a)."""
+    """Compute log(1 + exp(a)) without overflow. It equals -log sigmoid(-a)."""
     return np.logaddexp(0.0, a)
 
 
@@ -90,7 +90,7 @@ def optimal_discriminator(log_p_data: np.ndarray, log_p_generator: np.ndarray) -
               = \\sigma\\bigl(\\log p_\\text{data}(x) - \\log p_g(x)\\bigr)
 
     Written as a sigmoid of the log-density ratio, so that points far in either tail, where both
-    densities underflow, still get a finite answer ([1], Prop. 1).
+    densities underflow, still get a finite value ([1], Prop. 1).
     """
     log_p_data = np.asarray(log_p_data, dtype=float)
     log_p_generator = np.asarray(log_p_generator, dtype=float)
@@ -197,7 +197,7 @@ def mlp_forward(
     P = n_layers(params)
 
     # BEGIN SOLUTION
-    # HINT: keep each layer's input and pre-activation; the backward pass needs both.
+    # HINT: keep each layer's input and pre-activation, because the backward pass needs both.
     cache = []
     hidden = X
     for layer in range(1, P + 1):
@@ -252,7 +252,7 @@ def mlp_backward(
         raise ValueError(f"grad_output must have the output's shape {cache[-1][1].shape}, got {grad_output.shape}")
 
     # BEGIN SOLUTION
-    # HINT: walk the layers from last to first; the last layer has no activation.
+    # HINT: walk the layers from last to first, and remember that the last layer has no activation.
     grads = {}
     delta = grad_output
     for layer in range(P, 0, -1):
@@ -306,7 +306,7 @@ def discriminator_loss(
     N, M = X_real.shape[0], X_fake.shape[0]
 
     # BEGIN SOLUTION
-    # HINT: write both terms with softplus of the logit; d softplus(a) / da = sigmoid(a).
+    # HINT: write both terms with softplus of the logit, whose derivative is sigmoid(a).
     # one forward pass for both batches, so the weights' gradients add up in one backward pass
     X = np.concatenate([X_real, X_fake], axis=0)  # (N + M, D)
     logits, cache = mlp_forward(phi, X, activation)  # (N + M, 1)
@@ -443,7 +443,7 @@ def adam_step(
 def sgd_step(
     params: dict[str, np.ndarray], grads: dict[str, np.ndarray], state: dict, learning_rate: float
 ) -> tuple[dict[str, np.ndarray], dict]:
-    """Take one plain gradient-descent step; `state` is passed through so SGD and Adam share a signature.
+    """Take one plain gradient-descent step. `state` is passed through so that SGD and Adam share a signature.
 
     Unlike Adam, whose step size is insensitive to the gradient's scale, SGD moves in proportion to
     the gradient, which makes the saturation of the minimax generator loss visible.
@@ -570,7 +570,7 @@ def train_gan(
         callback(0, theta, phi)
 
     # BEGIN SOLUTION
-    # HINT: draw fresh real data and fresh noise for every step; the generated batch is a constant for D.
+    # HINT: draw fresh real data and noise for every step, and treat the generated batch as a constant for D.
     for step in range(n_steps):
 
         # discriminator: improve the classifier against the current generator
@@ -637,7 +637,7 @@ def dirac_gan_vector_field(
     theta, psi = np.broadcast_arrays(np.asarray(theta, dtype=float), np.asarray(psi, dtype=float))
 
     # BEGIN SOLUTION
-    # HINT: the fake sample's logit is psi * theta; the real sample's logit is always 0.
+    # HINT: the fake sample's logit is psi * theta, and the real sample's logit is always 0.
     u = psi * theta
     if loss == "minimax":
         theta_velocity = psi * expit(u)

@@ -1,7 +1,7 @@
 """Toy tasks for the GAN session: a 1-D Gaussian, a ring of eight Gaussians, the Dirac-GAN, and saturation.
 
-Every task limits BLAS to one thread: the matrices are tiny, and on a shared machine OpenBLAS's
-thread hand-offs made the training loops more than ten times slower than with one thread.
+Every task limits BLAS to one thread. The matrices are tiny, and on a shared 2-core machine
+OpenBLAS's thread hand-offs made the training loops more than ten times slower than with one thread.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def _mode_fractions(samples: np.ndarray) -> np.ndarray:
 
 
 def task_ring_of_gaussians(figures_dir: Path) -> dict:
-    """Show mode collapse and mode hopping on a ring of eight Gaussians."""
+    """Show modes being dropped and regained during training on a ring of eight Gaussians."""
     rng = np.random.default_rng(7)
     snapshot_rng = np.random.default_rng(107)
     n_steps = 3000
