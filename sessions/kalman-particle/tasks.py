@@ -18,7 +18,7 @@ DPI = 100
 
 
 def tracking_model():
-    """The 2-D constant-velocity model shared by the first two tasks: F, H, Q, R, m0, P0."""
+    """Return F, H, Q, R, m0, P0 of the 2-D constant-velocity model that three of the tasks share."""
     F, H, Q, R = filters.constant_velocity_model(dt=1.0, q=0.02, r=4.0)
     m0 = np.zeros(4)
     P0 = np.diag([25.0, 25.0, 4.0, 4.0])
@@ -111,8 +111,8 @@ def task_particle_error(figures_dir: Path) -> dict:
             mean_errors[i, r] = np.sqrt(np.mean((result.means[:, :2] - exact.means[:, :2]) ** 2))
             log_likelihood_errors[i, r] = abs(result.log_likelihood - exact.log_likelihood)
 
-    # slope of log error against log N, fitted where the filter no longer loses the target (N >= 1000);
-    # Monte Carlo error predicts -1/2 there
+    # Fit the slope of log error against log N where the filter no longer loses the target (N >= 1000).
+    # Monte Carlo error predicts -1/2 there.
     mean_rms = np.sqrt(np.mean(mean_errors**2, axis=1))  # (len(particle_counts),)
     log_likelihood_rms = np.sqrt(np.mean(log_likelihood_errors**2, axis=1))
     large = np.array(particle_counts) >= 1000
@@ -192,7 +192,7 @@ def task_growth_model(figures_dir: Path) -> dict:
     weights = np.exp(particle.log_weights)  # (T, N)
     states = particle.particles[:, :, 0]  # (T, N)
 
-    # the posterior is bimodal when both signs of x carry real mass, because y only sees x^2
+    # the posterior is bimodal when both signs of x carry real mass, because y depends on x only through x^2
     mass_positive = np.sum(weights * (states > 0), axis=1)  # (T,)
     bimodal = np.minimum(mass_positive, 1 - mass_positive) > 0.1
     shown_step = int(np.argmax(np.minimum(mass_positive, 1 - mass_positive) * (np.arange(T) > 5)))

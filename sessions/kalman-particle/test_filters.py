@@ -172,8 +172,8 @@ def test_kalman_inputs_unchanged(rng):
 
 
 def test_kalman_ill_conditioned_stays_psd(rng):
-    # condition numbers of the covariances reach about 1e16: positions are measured to 1e-5 while the
-    # prior variance is 1e6 and the process noise 1e-6
+    # Condition numbers of the covariances reach about 1e16, because positions are measured to 1e-5
+    # while the prior variance is 1e6 and the process noise 1e-6.
     F, H, Q, R = filters.constant_velocity_model(1e-2, 1e-6, 1e-10)
     m0, P0 = np.zeros(4), 1e6 * np.eye(4)
     _, Y = filters.sample_linear_gaussian(F, H, Q, R, m0, P0, 10_000, rng)
@@ -195,7 +195,8 @@ def test_random_walk_steady_state():
     result = filters.kalman_filter(Y, one, one, one, one, np.zeros(1), one)
     smoothed = filters.rts_smoother(result, one)
 
-    # fixed point of p = p/(p+1) + 1 is the golden ratio; filtered p/(p+1); smoothed 1/sqrt(5)
+    # The predicted variance solves p = p/(p+1) + 1, the golden ratio. The filtered variance is p/(p+1)
+    # and the smoothed variance in the interior is 1/sqrt(5).
     np.testing.assert_allclose(result.predicted_covs[-1, 0, 0], (1 + np.sqrt(5)) / 2, rtol=1e-12)
     np.testing.assert_allclose(result.covs[-1, 0, 0], (np.sqrt(5) - 1) / 2, rtol=1e-12)
     np.testing.assert_allclose(smoothed.covs[100, 0, 0], 1 / np.sqrt(5), rtol=1e-12)
@@ -348,8 +349,8 @@ def test_particle_means_match_kalman(tracking_problem, particle_replicates):
     monte_carlo_sd = replicate_means.std(axis=0, ddof=1)  # (T, M)
     assert np.all(np.abs(result.means - exact.means) <= 5 * monte_carlo_sd)
 
-    # the Monte Carlo error is mostly a few percent of the posterior spread, so the check has teeth;
-    # it is larger only after an outlying observation, where few particles carry the weight
+    # The Monte Carlo error is mostly a few percent of the posterior spread, so the check has teeth.
+    # It is larger only after an outlying observation, where few particles carry the weight.
     posterior_sd = np.sqrt(np.diagonal(exact.covs, axis1=1, axis2=2))  # (T, M)
     assert np.median(monte_carlo_sd / posterior_sd) < 0.1
 
@@ -359,8 +360,8 @@ def test_particle_likelihood_unbiased(tracking_problem, particle_replicates):
     exact = filters.kalman_filter(Y, F, H, Q, R, m0, P0).log_likelihood
     _, log_likelihoods = particle_replicates
 
-    # the estimate of p(y) is unbiased, so the ratios to the exact value average to one; 3 standard
-    # errors leave a 0.3% chance of a false failure for a Gaussian mean
+    # The estimate of p(y) is unbiased, so the ratios to the exact value average to one. For a Gaussian
+    # mean, 3 standard errors leave a 0.3% chance of a false failure.
     ratios = np.exp(log_likelihoods - exact)
     assert abs(ratios.mean() - 1.0) <= 3 * ratios.std(ddof=1) / np.sqrt(len(ratios))
 
