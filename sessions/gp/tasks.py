@@ -326,7 +326,7 @@ def task_scaling(figures_dir: Path) -> dict:
     for n_points in sizes:
         X = rng.uniform(0.0, 10.0, (n_points, 1))
         y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(n_points)
-        n_repeats = 3 if n_points <= 2000 else 2
+        n_repeats = 3
 
         # One marginal-likelihood and gradient evaluation is the cost of each optimiser step.
         fit_times.append(_best_time(lambda: gp.log_marginal_likelihood_and_gradient(kernel, theta, noise_variance, X, y), n_repeats))
