@@ -236,7 +236,7 @@ class TabularEnv:
         if not 0 <= action < self.n_actions:
             raise ValueError(f"action: expected an integer in [0, {self.n_actions}), got {action}")
         s = self._state
-        k = int(np.searchsorted(self._cdf[s, action], self._rng.random(), side="right"))
+        k = int(self._cdf[s, action].searchsorted(self._rng.random(), side="right"))
         k = min(k, self._cdf.shape[2] - 1)
         s_next = int(self._next_states[s, action, k])
         reward = float(self._rewards[s, action, k])
@@ -300,7 +300,7 @@ class GridWorld(TabularEnv):
             raise ValueError("layout: expected a non-empty list of strings of equal length")
         unknown = set("".join(rows)) - set(FREE + WALL + START + GOAL + TRAP + CLIFF)
         if unknown:
-            raise ValueError(f"layout: unknown cell codes {sorted(unknown)}; allowed are . # S G X C")
+            raise ValueError(f"layout: unknown cell codes {sorted(unknown)}. Allowed codes are . # S G X C")
         _check_unit_interval(slip, "slip")
         if terminal_mode not in ("entry", "exit"):
             raise ValueError(f"terminal_mode: expected 'entry' or 'exit', got {terminal_mode!r}")
@@ -559,7 +559,7 @@ def policy_evaluation(
               \left[ r(s, a, s') + \gamma V_k(s') \right]
 
     Each sweep is a synchronous (Jacobi) update. The fixed point solves the linear system
-    :math:`(I - \gamma P_\pi) V = r_\pi` [1, eq. 4.4].
+    :math:`(I - \gamma P_\pi) V = r_\pi` [1].
     """
     P, R = _check_model(P, R, gamma)
     pi = _check_stochastic_policy(pi, P.shape[0], P.shape[1])
@@ -579,7 +579,10 @@ def policy_evaluation(
         if change < tol:
             return V, sweep
     # END SOLUTION
-    raise RuntimeError(f"policy_evaluation: no convergence to tol={tol} within max_sweeps={max_sweeps}")
+    raise RuntimeError(
+        f"policy_evaluation: did not converge to tol={tol} within max_sweeps={max_sweeps}. "
+        "Raise max_sweeps, or use gamma < 1 or a policy that reaches a terminal state"
+    )
 
 
 def solve_policy_values(P: np.ndarray, R: np.ndarray, pi: np.ndarray, gamma: float) -> np.ndarray:
@@ -616,6 +619,7 @@ def solve_policy_values(P: np.ndarray, R: np.ndarray, pi: np.ndarray, gamma: flo
     n_states = P.shape[0]
 
     # BEGIN SOLUTION
+    # HINT: build r_pi and P_pi, leave out absorbing zero-reward states, then call np.linalg.solve.
     r_pi = np.einsum("sa,sat,sat->s", pi, P, R)  # (S,)
     P_pi = np.einsum("sa,sat->st", pi, P)  # (S, S)
 
@@ -628,7 +632,7 @@ def solve_policy_values(P: np.ndarray, R: np.ndarray, pi: np.ndarray, gamma: flo
     try:
         V[keep] = np.linalg.solve(system, r_pi[keep])
     except np.linalg.LinAlgError as error:
-        message = "pi: the Bellman system is singular; with gamma = 1 the policy must reach a terminal state"
+        message = "pi: the Bellman system is singular. With gamma = 1 the policy must reach a terminal state"
         raise ValueError(message) from error
     return V
     # END SOLUTION
@@ -668,13 +672,17 @@ def policy_iteration(
               \left[ r(s, a, s') + \gamma V^{\pi_k}(s') \right]
 
     Improvement keeps the current action whenever it is among the maximisers, so the loop stops
-    instead of cycling between equally good policies [1, sec. 4.3].
+    instead of cycling between equally good policies [1].
+
+    NOTE: with ``gamma = 1`` and a cycle of zero-reward moves, an improved policy can loop forever
+    without reaching a terminal state. `solve_policy_values` then raises ValueError; use gamma < 1.
     """
     P, R = _check_model(P, R, gamma)
     max_iter = _check_positive_int(max_iter, "max_iter")
     n_states, n_actions, _ = P.shape
 
     # BEGIN SOLUTION
+    # HINT: evaluate with solve_policy_values, improve with greedy_policy(action_values(...)), stop when stable.
     pi = np.full((n_states, n_actions), 1.0 / n_actions)
     policy = None
     for iteration in range(1, max_iter + 1):
@@ -732,6 +740,8 @@ def value_iteration(
 
     For ``gamma < 1`` the backup is a gamma-contraction in the max norm, so the error shrinks at least
     by a factor gamma per sweep and the number of sweeps grows like :math:`1 / (1 - \gamma)`.
+    With ``gamma = 1`` a greedy policy for the optimal values may loop where actions tie: in the
+    random walk every inner state has value 1, so "left" ties with "right".
     """
     P, R = _check_model(P, R, gamma)
     max_sweeps = _check_positive_int(max_sweeps, "max_sweeps")
@@ -747,7 +757,7 @@ def value_iteration(
         if change < tol:
             return V, greedy_policy(action_values(P, R, V, gamma)), sweep
     # END SOLUTION
-    raise RuntimeError(f"value_iteration: no convergence to tol={tol} within max_sweeps={max_sweeps}")
+    raise RuntimeError(f"value_iteration: did not converge to tol={tol} within max_sweeps={max_sweeps}")
 
 
 def greedy_path(env: TabularEnv, policy: np.ndarray, start: int | None = None, max_steps: int = 1000) -> list[int]:
@@ -857,7 +867,7 @@ def td0_prediction(
 
     Notes
     -----
-    After each step from s to s' with reward r [1, eq. 6.2; 2]:
+    After each step from s to s' with reward r [1; 2]:
 
     .. math:: V(s) \leftarrow V(s) + \alpha \left[ r + \gamma V(s') - V(s) \right]
 
@@ -910,7 +920,7 @@ def mc_prediction(
     Notes
     -----
     After the episode ends, for the first visit of each state s at time t with return
-    :math:`G_t = \sum_{k \ge 0} \gamma^k r_{t+k+1}` [1, eq. 6.1]:
+    :math:`G_t = \sum_{k \ge 0} \gamma^k r_{t+k+1}` [1]:
 
     .. math:: V(s) \leftarrow V(s) + \alpha \left[ G_t - V(s) \right]
 
@@ -976,7 +986,7 @@ def mc_control(
     Notes
     -----
     Q(s, a) is the average of the returns that followed the first visit of (s, a) in each episode,
-    kept as a running mean with :math:`n(s, a)` visits [1, sec. 5.4]:
+    kept as a running mean with :math:`n(s, a)` visits [1]:
 
     .. math:: Q(s, a) \leftarrow Q(s, a) + \frac{1}{n(s, a)} \left[ G_t - Q(s, a) \right]
 
@@ -1111,7 +1121,7 @@ def sarsa(
 
     Notes
     -----
-    After each step (s, a, r, s') and the choice of the next action a' [1, eq. 6.7]:
+    After each step (s, a, r, s') and the choice of the next action a' [1]:
 
     .. math:: Q(s, a) \leftarrow Q(s, a) + \alpha \left[ r + \gamma Q(s', a') - Q(s, a) \right]
 
@@ -1138,7 +1148,7 @@ def q_learning(
 
     Notes
     -----
-    After each step (s, a, r, s') [1, eq. 6.8; 3]:
+    After each step (s, a, r, s') [1; 3]:
 
     .. math:: Q(s, a) \leftarrow Q(s, a) + \alpha \left[ r + \gamma \max_{a'} Q(s', a') - Q(s, a) \right]
 

@@ -56,8 +56,8 @@ def task_value_iteration(figures_dir: Path) -> dict:
     path = rl.greedy_path(env, policy)
 
     # Sweeps to converge against gamma on three versions of the layout: the deterministic grid, the
-    # grid with slip 0.2, and a continuing task in which the goal pays 1 and sends the agent back to
-    # the start instead of ending the episode.
+    # grid with slip 0.2, and a continuing task. In the continuing task the goal pays 1 and sends
+    # the agent back to the start instead of ending the episode.
     slippery = rl.GridWorld(env.layout, slip=0.2, step_reward=0.0, goal_reward=1.0)
     goal, start = env.codes.index("G"), env.codes.index("S")
     P_continuing = env.P.copy()
@@ -128,7 +128,7 @@ def task_cliff_walking(figures_dir: Path) -> dict:
     figures_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(2019)
     env = rl.make_cliff_walking()
-    # Step sizes 0.5 / sqrt(n(s, a)) settle Q enough for clean greedy paths; a constant step size
+    # Step sizes 0.5 / sqrt(n(s, a)) settle Q enough for clean greedy paths. A constant step size
     # leaves Q noisy, and some greedy paths then wander or loop.
     n_runs, n_episodes, alpha, alpha_decay, epsilon = 6, 1000, 0.5, 0.5, 0.1
 
@@ -253,7 +253,7 @@ class VisitRecorder:
 
 
 def task_growing_grid(figures_dir: Path) -> dict:
-    """A limitation: Q-learning on open grids of growing size, counting the experience it needs."""
+    """Count the experience Q-learning needs on open grids of growing size, a limitation of tables."""
     figures_dir = Path(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(7)

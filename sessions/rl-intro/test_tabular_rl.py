@@ -8,7 +8,7 @@ from mlseminar.testing import load_sibling
 rl = load_sibling(__file__, "tabular_rl")
 
 # Each environment with the discount used in the tests. The slippery grid, the cliff and the random
-# walk are episodic tasks with gamma = 1; the open gridworld pays only at the goal, so it needs gamma < 1.
+# walk are episodic tasks with gamma = 1. The gridworld pays only at the goal, so it needs gamma < 1.
 ENVIRONMENTS = {
     "gridworld": (rl.make_gridworld, 0.9),
     "slippery_grid": (rl.make_slippery_grid, 1.0),
@@ -125,9 +125,10 @@ def test_cliff_matches_gymnasium():
     for slippery in (False, True):
         peer = gym_cliff.CliffWalkingEnv(is_slippery=slippery)
         env = rl.make_cliff_walking(slip=2 / 3 if slippery else 0.0)
-        assert env.n_states == peer.observation_space.n and env.n_actions == peer.action_space.n
-        # gymnasium computes moves out of the goal and the cliff cells too, but never reaches them
-        # that way; compare the states an agent can stand on.
+        assert env.n_states == peer.observation_space.n
+        assert env.n_actions == peer.action_space.n
+        # gymnasium also defines moves out of the goal and the cliff cells, but an agent never
+        # stands there, so only the other states are compared.
         for s in range(env.n_states):
             if env.codes[s] in "GC":
                 continue
@@ -381,12 +382,15 @@ def test_sarsa_earns_more_online_than_q_learning():
     assert sarsa_returns[-200:].mean() > q_returns[-200:].mean() + 10
 
 
+@pytest.mark.slow
 def test_q_learning_matches_value_iteration_on_4x3(rng):
     env = rl.make_slippery_grid()
     _, policy_vi, _ = rl.value_iteration(env.P, env.R, 1.0)
-    # Off-policy: act uniformly at random (epsilon = 1), learn the greedy values. Step sizes
-    # 1 / n(s, a)^0.8 meet the Robbins-Monro conditions.
-    Q, _, _ = rl.q_learning(env, 8000, 1.0, 1.0, 1.0, rng, alpha_decay=0.8)
+    # Off-policy: act uniformly at random (epsilon = 1) and learn the greedy values, with step sizes
+    # 1 / n(s, a)^0.8 that meet the Robbins-Monro conditions. Several states have two actions
+    # within 0.02 of each other, and their Q estimates need many samples. In 6 seeds each, 20,000
+    # and 25,000 episodes always gave value iteration's policy. 8,000 episodes missed it in 2 of 8 seeds.
+    Q, _, _ = rl.q_learning(env, 20_000, 1.0, 1.0, 1.0, rng, alpha_decay=0.8)
     policy_q = rl.greedy_policy(Q)
     inner = [s for s in range(env.n_states) if env.codes[s] in ".S"]
     np.testing.assert_array_equal(policy_q[inner], policy_vi[inner])
