@@ -1,4 +1,4 @@
-"""Time Kalman filter plus RTS smoother for T = 10,000 steps: this session's numpy code against filterpy and pykalman.
+"""Time Kalman filter plus RTS smoother for T = 10,000 steps: sessions/kalman-particle/filters.py against filterpy and pykalman.
 
 Run from the repository root:
 
@@ -48,8 +48,8 @@ def main():
     _, Y = filters.sample_linear_gaussian(F, H, Q, R, m0, P0, T, np.random.default_rng(0))
 
     # every 10th row missing interrupts the reuse of the converged covariances, which is the slow path
-    Y_gappy = Y.copy()
-    Y_gappy[::10] = np.nan
+    Y_missing = Y.copy()
+    Y_missing[::10] = np.nan
 
     def ours(observations=Y):
         return filters.rts_smoother(filters.kalman_filter(observations, F, H, Q, R, m0, P0), F).means
@@ -83,7 +83,7 @@ def main():
     timings = best_times(
         {
             "mlseminar (numpy)": ours,
-            "mlseminar, 10% missing": lambda: ours(Y_gappy),
+            "mlseminar, 10% missing": lambda: ours(Y_missing),
             "filterpy": with_filterpy,
             "pykalman": with_pykalman,
         },

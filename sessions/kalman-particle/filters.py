@@ -37,7 +37,11 @@ m, P     filtered mean (M,) and covariance (M, M) of x_t given y_1:t
 m_pred   predicted mean (M,) of x_t given y_1:t-1, with covariance P_pred (M, M)
 v        innovation y_t - H m_pred, (D,)
 S        innovation covariance H P_pred H^T + R, (D, D)
+L        lower Cholesky factor of S (or of another covariance), (D, D)
+z        whitened innovation L^{-1} v, (D,)
 K        Kalman gain P_pred H^T S^{-1}, (M, D)
+A        I - K H, which maps the prediction error to the filtering error, (M, M)
+J        Jacobian of f (M, M) or h (D, M) in the extended Kalman filter
 G        smoother gain P_t F^T P_pred_{t+1}^{-1}, (M, M)
 W        normalised particle weights, (N,)
 ESS      effective sample size 1 / sum_i W_i^2, between 1 and N
@@ -108,8 +112,8 @@ class ParticleFilterResult(NamedTuple):
     covs : ndarray, (T, M, M)
         Weighted particle covariances, estimates of Cov[x_t | y_1:t].
     log_likelihood : float
-        Logarithm of the particle estimate of p(y_1:T). The estimate of p itself is unbiased, so its
-        logarithm is biased downwards by about half its variance.
+        Logarithm of the particle estimate of p(y_1:T). The estimate of p itself is unbiased, so by
+        Jensen's inequality its logarithm is biased downwards, by about half the variance of the logarithm.
     ess : ndarray, (T,)
         Effective sample size after weighting at each step, before resampling.
     resampled : ndarray of bool, (T,)

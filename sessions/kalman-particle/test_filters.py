@@ -90,6 +90,13 @@ def check_against_joint(F, H, Q, R, m0, P0, Y):
         np.testing.assert_allclose(result.covs[t], P_filtered, rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(smoothed.means[t], m_smoothed, rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(smoothed.covs[t], P_smoothed, rtol=1e-9, atol=1e-9)
+
+    # lag-one smoothed cross-covariance Cov[x_{t+1}, x_t | y] = P^s_{t+1} G_t^T
+    given = T * M + np.flatnonzero(~np.isnan(Y.reshape(-1)))
+    posterior = cov - cov[:, given] @ np.linalg.solve(cov[np.ix_(given, given)], cov[given, :])
+    for t in range(T - 1):
+        block = posterior[(t + 1) * M : (t + 2) * M, t * M : (t + 1) * M]
+        np.testing.assert_allclose(smoothed.covs[t + 1] @ smoothed.gains[t].T, block, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(result.log_likelihood, exact_log_likelihood(mean, cov, T, M, Y), rtol=1e-10, atol=1e-9)
 
 
