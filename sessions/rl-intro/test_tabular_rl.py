@@ -85,6 +85,22 @@ def test_step_samples_from_model(name, pairs):
         assert np.all(np.abs(mean_rewards - env.R[state, action, seen]) <= atol)
 
 
+def test_slippery_cliff_samples_each_outcome():
+    # RIGHT from the start: the intended move falls into the cliff (-100) and a slip down bumps the
+    # edge (-1). Both land in the start cell, and step must return one of the two rewards, never
+    # their mean.
+    env = rl.make_cliff_walking(slip=2 / 3)
+    start = env.state_of(3, 0)
+    env.reset(seed=5)
+    rewards = set()
+    for _ in range(200):
+        env.reset(options={"state": start})
+        next_state, reward, _, _, _ = env.step(rl.RIGHT)
+        if next_state == start:
+            rewards.add(reward)
+    assert rewards == {-1.0, -100.0}
+
+
 def test_random_walk_step_frequencies():
     env = rl.RandomWalk()
     env.reset(seed=7)
@@ -127,8 +143,9 @@ def test_cliff_matches_gymnasium():
         env = rl.make_cliff_walking(slip=2 / 3 if slippery else 0.0)
         assert env.n_states == peer.observation_space.n
         assert env.n_actions == peer.action_space.n
-        # gymnasium also defines moves out of the goal and the cliff cells, but an agent never
-        # stands there, so only the other states are compared.
+        # gymnasium also defines moves out of the goal and the cliff cells, but an episode never
+        # moves out of them: it ends at the goal and leaves a cliff cell at once for the start.
+        # Only the other states are compared.
         for s in range(env.n_states):
             if env.codes[s] in "GC":
                 continue
@@ -177,6 +194,18 @@ def test_gridworld_rejects_bad_layout():
         rl.GridWorld(["SG"], slip=1.5)
     with pytest.raises(ValueError, match="terminal_mode"):
         rl.GridWorld(["SG"], terminal_mode="never")
+
+
+def test_tabular_env_rejects_bad_model():
+    P = np.array([[[1.0, 0.0]], [[0.0, 1.0]]])
+    R = np.zeros_like(P)
+    # A terminal state must be absorbing with zero reward.
+    with pytest.raises(ValueError, match="terminal"):
+        rl.TabularEnv(P, R + 1.0, terminal=[False, True], initial=[1.0, 0.0])
+    # Outcome tables whose probabilities do not add up to P.
+    outcomes = (np.full((2, 1, 1), 1.0), np.zeros((2, 1, 1), dtype=int), np.zeros((2, 1, 1)))
+    with pytest.raises(ValueError, match="outcomes"):
+        rl.TabularEnv(P, R, terminal=[False, True], initial=[1.0, 0.0], outcomes=outcomes)
 
 
 def test_step_rejects_bad_action():
@@ -236,6 +265,13 @@ def test_action_values_one_step():
     Q = rl.action_values(P, R, V, 0.5)
     expected = 0.25 * (-1.0 + 0.5 * 4.0) + 0.75 * (2.0 + 0.5 * 10.0)
     np.testing.assert_allclose(Q[:, 0], [expected, 5.0], rtol=0, atol=1e-12)
+
+
+def test_epsilon_greedy_matrix_splits_ties():
+    Q = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, 0.0, 0.0, 0.0]])
+    pi = rl.epsilon_greedy_matrix(Q, 0.2)
+    expected = np.array([[0.05, 0.45, 0.45, 0.05], [0.85, 0.05, 0.05, 0.05]])
+    np.testing.assert_allclose(pi, expected, rtol=0, atol=1e-15)
 
 
 @pytest.mark.parametrize("name", sorted(ENVIRONMENTS))
