@@ -23,7 +23,7 @@ Notation
 S : number of states, terminal states included.
 A : number of actions.
 N : number of episodes.
-K : number of outcomes an environment samples from for each (s, a), shape axis of its outcome tables.
+K : number of outcomes per (s, a) in an environment's outcome tables (the last axis of those tables).
 P : transition probabilities, shape (S, A, S), with ``P[s, a, s'] = p(s' | s, a)``.
 R : expected reward of a transition, shape (S, A, S), with ``R[s, a, s'] = E[r | s, a, s']``.
 pi : stochastic policy, shape (S, A), with ``pi[s, a] = pi(a | s)``; rows sum to one.
