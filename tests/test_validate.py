@@ -145,9 +145,18 @@ def test_cross_entry_problems_reported_together(project) -> None:
 
 def test_valid_registry_passes(project) -> None:
     project.add_session_folders()
-    result = project.run("validate")
+    result = project.run("validate", "--today", "2022-01-15")
     assert result.exit_code == 0
     assert result.stdout == "sessions.yaml: no problems found\n"
+
+
+def test_warnings_exit_zero_unless_strict(project) -> None:
+    project.add_session_folders()
+    result = project.run("validate", "--today", "2026-12-04")
+    assert result.exit_code == 0
+    assert result.stdout == "sessions.yaml: 1 warning\n"
+    assert "feb-2022" in result.stderr and ": warning: " in result.stderr
+    assert project.run("validate", "--today", "2026-12-04", "--strict").exit_code == 1
 
 
 def test_missing_registry(tmp_path, monkeypatch) -> None:
