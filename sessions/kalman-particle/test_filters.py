@@ -426,6 +426,14 @@ def test_kalman_rejects_bad_shapes(rng):
         filters.kalman_filter(Y, F, H, Q, R, m0[:2], P0)
 
 
+def test_cholesky_rejects_indefinite():
+    A = np.array([[4.0, 2.0], [2.0, 5.0]])
+    np.testing.assert_allclose(filters.cholesky(A), np.linalg.cholesky(A), rtol=1e-15)
+    np.testing.assert_allclose(filters.cholesky_solve(filters.cholesky(A), np.eye(2)) @ A, np.eye(2), atol=1e-15)
+    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
+        filters.cholesky(np.array([[1.0, 2.0], [2.0, 1.0]]))
+
+
 def test_particle_filter_rejects_bad_arguments(tracking_problem):
     F, H, Q, R, m0, P0, Y = tracking_problem
     model = filters.linear_gaussian_particle_model(F, H, Q, R, m0, P0)
