@@ -90,10 +90,16 @@ def test_every_session_has_regions() -> None:
         assert find_regions((folder / f"{module}.py").read_text(encoding="utf-8"), module), session
 
 
+def registry_title(session: str) -> str:
+    from mlseminar.registry import load_registry
+
+    return load_registry(REPO / "sessions.yaml")[0].entry(session).title
+
+
 @pytest.mark.parametrize("session", SESSIONS)
 def test_exercise_committed_and_current(session: str) -> None:
     folder = REPO / "sessions" / session
-    files = build_exercise(folder, session_module(folder), session)
+    files = build_exercise(folder, session_module(folder), registry_title(session))
     assert files.stale() == [], f"run `mlseminar exercise {session}`"
     notebook = nbformat.reads(files.files[f"{session_module(folder)}.ipynb"], as_version=4)
     nbformat.validate(notebook)
