@@ -81,8 +81,10 @@ def prepare_attempt(path: Path, module: str, workdir: Path) -> Path:
     if result.returncode != 0:
         line, _, message = result.stdout.strip().partition("\t")
         where = _where(path, int(line), offsets) if line.isdigit() and int(line) > 0 else str(path)
-        detail = message or result.stderr.strip().splitlines()[-1:] or ["unknown error"]
-        raise AttemptError(f"{where}: importing failed: {detail if isinstance(detail, str) else detail[0]}")
+        if not message:
+            # The probe itself failed (for example, mlseminar is not importable): show its last line.
+            message = (result.stderr.strip().splitlines() or ["unknown error"])[-1]
+        raise AttemptError(f"{where}: importing failed: {message}")
     return target
 
 

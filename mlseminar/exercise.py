@@ -46,7 +46,7 @@ class Region:
 
 
 def _comment_lines(source: str, filename: str) -> list[tuple[int, str]]:
-    """Return (line, text) of every comment that stands alone on its line."""
+    """Return (line, text) of every comment that is alone on its line."""
     comments = []
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
@@ -94,23 +94,22 @@ def _region(lines: list[str], begin: int, end: int, filename: str) -> Region:
     indent = _indent_of(lines[begin - 1])
     if _indent_of(lines[end - 1]) != indent:
         raise MarkerError(filename, end, f"{END!r} is indented differently from its {BEGIN!r} at line {begin}; align the two markers")
-    hints = []
-    for number in range(begin + 1, end):
-        text = lines[number - 1]
-        if not text.strip():
-            continue
+
+    body = [(number, lines[number - 1]) for number in range(begin + 1, end) if lines[number - 1].strip()]
+    for number, text in body:
         own = _indent_of(text)
         if ("\t" in own) != ("\t" in indent) or (" " in own and "\t" in own):
             raise MarkerError(filename, number, "mixed tabs and spaces in a solution region; indent with spaces only")
         if not own.startswith(indent):
             raise MarkerError(filename, number, f"line is indented less than the markers of the region at line {begin}; indent the solution inside the markers")
-        if text.strip().startswith(HINT) and len(hints) == number - begin - 1 - _blank_count(lines, begin, number):
-            hints.append(text.strip())
+
+    # Hints are the comment lines that open the region, before its first line of code.
+    hints = []
+    for _, text in body:
+        if not text.strip().startswith(HINT):
+            break
+        hints.append(text.strip())
     return Region(begin, end, indent, tuple(hints))
-
-
-def _blank_count(lines: list[str], begin: int, number: int) -> int:
-    return sum(1 for n in range(begin + 1, number) if not lines[n - 1].strip())
 
 
 def _enclosing_functions(source: str) -> list[tuple[int, int, str]]:
@@ -156,12 +155,6 @@ def make_exercise(source: str, filename: str) -> str:
     except SyntaxError as error:
         raise MarkerError(filename, error.lineno or 1, f"the exercise version does not compile: {error.msg}") from None
     return result
-
-
-def strip_solution_markers(source: str) -> str:
-    """Return the reference source without marker and hint lines, for a clean reading copy."""
-    kept = [line for line in source.splitlines(keepends=True) if line.strip() not in (BEGIN, END) and not line.strip().startswith(HINT)]
-    return "".join(kept)
 
 
 @dataclass(frozen=True)

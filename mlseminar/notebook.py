@@ -1,6 +1,6 @@
 """Build the participants' Jupyter notebook of a session, deterministically.
 
-The notebook opens with the session README's key equations as Markdown cells, then holds the
+The notebook opens with the session README's key equations as Markdown cells, then contains the
 exercise module split into one code cell per top-level function or class, then runs each toy task
 with the functions defined in the notebook and shows the figures it saved. Cell ids are numbered
 and no timestamps are stored, so the same inputs always give the same file.

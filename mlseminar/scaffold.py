@@ -46,7 +46,7 @@ class ScaffoldError(Exception):
 
 @dataclass(frozen=True)
 class SessionRequest:
-    """What the chair asked for on the command line; None means "use the default"."""
+    """The chair's request from the command line; a None field takes its default."""
 
     topic: str
     session_id: str | None = None
