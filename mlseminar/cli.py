@@ -117,7 +117,10 @@ def render_readme(
             fail(f"{name} is out of date; run `mlseminar render-readme`")
         typer.echo(f"{name} is up to date")
     elif result.changed:
-        atomic_write(project.readme, result.new)
+        try:
+            atomic_write(project.readme, result.new)
+        except OSError as error:
+            fail(f"writing {name} failed, it was left unchanged: {error.strerror or error}")
         typer.echo(f"wrote {name}")
     else:
         typer.echo(f"{name} is up to date")
@@ -253,24 +256,28 @@ def run_session(
     """Run a session's toy tasks, print each one's results and wall time, and save figures."""
     from mlseminar.runner import RunError, run_tasks
 
-    if budget <= 0:
-        fail(f"--budget must be positive, got {budget:g}")
+    import math
+
+    if not math.isfinite(budget) or budget <= 0:
+        fail(f"--budget must be a positive number of seconds, got {budget:g}")
     project = _project(registry)
     folder = _session_folder(project, entry_id)
-    try:
-        run = run_tasks(folder, task, typer.echo, budget=budget)
-    except RunError as error:
-        fail(str(error))
-    for result in run.tasks:
+
+    def print_result(result) -> None:
         if not result.ok:
             typer.echo(f"{result.name}: FAILED after {result.seconds:.1f} s: {result.error}", err=True)
-            if show_traceback:
+            if show_traceback and result.details:
                 typer.echo(result.details, err=True)
-            continue
-        status = "over budget" if result.seconds > budget else "ok"
-        typer.echo(f"{result.name}: {status}, {result.seconds:.1f} s of {budget:.0f} s budget")
-        for key, value in (result.results or {}).items() if isinstance(result.results, dict) else []:
+            return
+        over = result.seconds > budget
+        typer.echo(f"{result.name}: {'over budget' if over else 'ok'}, {result.seconds:.1f} s of {budget:g} s budget", err=over)
+        for key, value in result.results.items():
             typer.echo(f"  {key}: {_short(value)}")
+
+    try:
+        run = run_tasks(folder, task, typer.echo, budget=budget, on_result=print_result)
+    except RunError as error:
+        fail(str(error))
     typer.echo(f"figures in {project.display(folder / 'figures')}")
     if not run.ok:
         raise typer.Exit(1)

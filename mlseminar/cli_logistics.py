@@ -98,6 +98,9 @@ def announce(
         fail("--format email writes a message file; add --output FILE, such as --output announcement.eml")
     if output_format == "markdown" and (sender or recipients):
         fail("--from and --to set e-mail headers; use them with --format email")
+    for option, value in (("--from", sender), *(("--to", address) for address in recipients or ())):
+        if value is not None and any(ch in value for ch in "\r\n"):
+            fail(f"{option}: {value!r} contains a line break; an e-mail header must be one line")
     if output is not None:
         _check_output(output, force)
 

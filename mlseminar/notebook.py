@@ -151,7 +151,7 @@ def notebook_code(text: str, name: str) -> tuple[str, list[tuple[int, int]]]:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"{name}: not a valid notebook (line {error.lineno}: {error.msg})") from None
-    cells = data.get("cells")
+    cells = data.get("cells") if isinstance(data, dict) else None
     if not isinstance(cells, list):
         raise ValueError(f"{name}: not a valid notebook (no list of cells)")
     parts, offsets, line = [], [], 1

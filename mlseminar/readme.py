@@ -113,9 +113,12 @@ def render_tables(registry: Registry, root: Path, templates_dir: Path) -> dict[s
 def replace_regions(text: str, tables: dict[str, str], display_name: str) -> str:
     """Return `text` with each marked region's content replaced by its table."""
     regions = find_regions(text, display_name)
+    # Keep the file's line endings, so a checkout with Windows line endings stays consistent.
+    newline = "\r\n" if "\r\n" in text else "\n"
     # Replace from the end of the file backwards, so earlier offsets stay valid.
     for region in sorted(regions.values(), key=lambda region: region.start, reverse=True):
-        text = text[: region.start] + "\n" + tables[region.name] + "\n" + text[region.end :]
+        table = tables[region.name].replace("\n", newline)
+        text = text[: region.start] + newline + table + newline + text[region.end :]
     return text
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import unicodedata
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,6 +72,9 @@ def _github(value: str) -> str:
 def _text(value: str) -> str:
     if not value.strip():
         raise ValueError("is empty; write the text or remove the key")
+    control = next((ch for ch in value if unicodedata.category(ch) == "Cc"), None)
+    if control is not None:
+        raise ValueError(f"contains the control character {control!r}; write the text on one line without tabs or line breaks")
     return value
 
 

@@ -8,7 +8,9 @@ subprocess, so a session's imports and plots cannot leak into the tool's process
 from __future__ import annotations
 
 import inspect
+import math
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -101,14 +103,72 @@ class _Heartbeat:
         self.thread.join()
 
 
+class TaskTimeout(Exception):
+    """Raised inside a task that runs past its budget."""
+
+
+class _Deadline:
+    """Interrupt the task with TaskTimeout once `seconds` have passed, where SIGALRM exists.
+
+    NOTE: on systems without SIGALRM (Windows), or outside the main thread, a task over budget
+    runs to its end and is only then reported as over budget.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.armed = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+
+    def _expire(self, signum: int, frame: object) -> None:
+        raise TaskTimeout(f"stopped after the budget of {self.seconds:g} s")
+
+    def __enter__(self) -> _Deadline:
+        if self.armed:
+            self.previous = signal.signal(signal.SIGALRM, self._expire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+
+
+def _json_compatible(value: Any, where: str) -> Any:
+    """Convert numpy scalars and arrays to plain Python; raise TypeError naming anything else."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, dict):
+        return {str(key): _json_compatible(item, f"{where}[{key!r}]") for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_compatible(item, f"{where}[{index}]") for index, item in enumerate(value)]
+    if hasattr(value, "tolist") and type(value).__module__ == "numpy":
+        return _json_compatible(value.tolist(), where)
+    raise TypeError(f"{where} is a {type(value).__name__}, which is not JSON-compatible; return numbers, strings, lists or dicts")
+
+
+def check_results(results: Any) -> dict[str, Any]:
+    """Return a task's results as a plain dict, or raise TypeError saying what the contract expects."""
+    if not isinstance(results, dict):
+        raise TypeError(f"returned a {type(results).__name__}; a task returns a dict of its key numbers")
+    return _json_compatible(results, "result")
+
+
 def run_tasks(
     session_dir: Path,
     only: str | None,
     echo: Callable[[str], None],
     budget: float = BUDGET_SECONDS,
     heartbeat: float = HEARTBEAT_SECONDS,
+    on_result: Callable[[TaskResult], None] | None = None,
 ) -> SessionRun:
-    """Run every task of a session (or the one named `only`), saving figures to `session_dir/figures`."""
+    """Run every task of a session (or the one named `only`), saving figures to `session_dir/figures`.
+
+    Each task's result is passed to `on_result` as soon as the task ends. A task that raises,
+    calls sys.exit, returns something other than a JSON-compatible dict, or runs past `budget`
+    seconds is recorded as failed, and the next task runs.
+    """
+    if not math.isfinite(budget) or budget <= 0:
+        raise RunError(f"the budget must be a positive number of seconds, got {budget}")
     # Plots go to files; a task must never open a window.
     os.environ.setdefault("MPLBACKEND", "Agg")
     tasks = discover_tasks(session_dir / "tasks.py")
@@ -127,14 +187,18 @@ def run_tasks(
         echo(f"{name}: running")
         start = time.perf_counter()
         try:
-            with _Heartbeat(name, echo, heartbeat):
-                results = function(figures_dir=figures)
+            with _Heartbeat(name, echo, heartbeat), _Deadline(budget):
+                results = check_results(function(figures_dir=figures))
+        except SystemExit as error:
+            result = TaskResult(name, time.perf_counter() - start, error=f"the task called sys.exit({error.code!r}); return its results instead")
         except Exception as error:  # noqa: BLE001 - a failing task is reported and the next one runs
-            seconds = time.perf_counter() - start
             where = _user_frame(error, session_dir)
-            run.tasks.append(TaskResult(name, seconds, error=f"{type(error).__name__}: {error}{where}", details=traceback.format_exc()))
-            continue
-        run.tasks.append(TaskResult(name, time.perf_counter() - start, results))
+            result = TaskResult(name, time.perf_counter() - start, error=f"{type(error).__name__}: {error}{where}", details=traceback.format_exc())
+        else:
+            result = TaskResult(name, time.perf_counter() - start, results)
+        run.tasks.append(result)
+        if on_result is not None:
+            on_result(result)
     return run
 
 

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,7 +156,8 @@ def _resolve_chairs(registry: Registry, chairs: tuple[str, ...], new_people: boo
             raise ScaffoldError("--chairs: empty name; give the chair's short name, such as 'Anna K.'")
         if chair in known or chair in PLACEHOLDER_CHAIRS:
             continue
-        near = difflib.get_close_matches(chair, known, n=1, cutoff=0.8)
+        lowered = {name.lower(): name for name in known}
+        near = [lowered[match] for match in difflib.get_close_matches(chair.lower(), list(lowered), n=1, cutoff=0.6)]
         if near and not new_people:
             raise ScaffoldError(
                 f"--chairs: {chair!r} is not in people; did you mean {near[0]!r}? Pass --new-person to add {chair!r} as a new person"
@@ -279,6 +281,11 @@ def _render_folder(project: Project, context: dict, module: str) -> dict[str, st
 
 def plan_new_session(project: Project, registry: Registry, doc: YamlDocument, request: SessionRequest) -> Plan:
     """Work out the registry edit and the files of a new session; raises ScaffoldError for bad requests."""
+    for option, value in (("--title", request.title), *(("--chairs", chair) for chair in request.chairs)):
+        if value is not None and any(unicodedata.category(ch) == "Cc" for ch in value):
+            raise ScaffoldError(f"{option}: {value!r} contains a line break or control character; give it on one line")
+    if request.title is not None and not request.title.strip():
+        raise ScaffoldError("--title is empty; give the topic's title, such as 'Diffusion models'")
     topic = load_catalog().topic(request.topic)
     if topic is None:
         if not SLUG.match(request.topic):
@@ -353,7 +360,8 @@ def plan_new_session(project: Project, registry: Registry, doc: YamlDocument, re
     except jinja2.TemplateError as error:
         raise ScaffoldError(f"templates/{ENTRY_TEMPLATE}: rendering failed: {error}") from None
 
-    original = doc.path.read_text(encoding="utf-8") if doc.path.exists() else ""
+    # Read the bytes, not text mode, so that Windows line endings and a byte-order mark survive.
+    original = doc.path.read_bytes().decode("utf-8") if doc.path.exists() else ""
     text = insert_people(original, doc, added_people)
     # Positions shift by the people lines, so locate the entry in the re-parsed text.
     _, shifted_doc = _reparse(project, text, "adding the new people")

@@ -12,6 +12,7 @@ an unquoted `no` is the boolean false. Such values must be quoted.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import re
 import tempfile
@@ -232,6 +233,9 @@ def atomic_write(path: Path, text: str) -> None:
     the old file untouched. The file's permission bits are kept.
     """
     path = Path(path)
+    if path.exists() and (not path.stat().st_mode & 0o222 or not os.access(path, os.W_OK)):
+        # A rename would replace a write-protected file anyway, so honour the protection here.
+        raise PermissionError(errno.EACCES, "the file is write-protected", str(path))
     mode = path.stat().st_mode & 0o777 if path.exists() else None
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

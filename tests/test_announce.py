@@ -126,3 +126,11 @@ def test_missing_template_reported(project) -> None:
     result = project.run("announce", "hmm")
     assert result.exit_code == 1
     assert "template announce/announcement.md.j2 is missing" in result.stderr
+
+
+def test_email_header_line_break_rejected(project, tmp_path) -> None:
+    output = tmp_path / "a.eml"
+    result = project.run("announce", "hmm", "--format", "email", "--output", str(output), "--from", "a@b.org\nBcc: x@y.org")
+    assert result.exit_code == 1
+    assert "--from: 'a@b.org\\nBcc: x@y.org' contains a line break" in result.stderr
+    assert not output.exists()

@@ -245,3 +245,12 @@ def test_notebook_runs_with_reference(tmp_path) -> None:
 
     nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
     assert len(list((work / "figures").glob("*.png"))) >= 1
+
+
+def test_check_notebook_not_an_object(project, tmp_path) -> None:
+    make_project_with_tiny_session(project)
+    attempt = tmp_path / "mine.ipynb"
+    attempt.write_text("[1, 2]", encoding="utf-8")
+    result = project.run("check", "gp", "--file", str(attempt))
+    assert result.exit_code == 1
+    assert "not a valid notebook (no list of cells)" in result.stderr

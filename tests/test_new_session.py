@@ -205,3 +205,39 @@ def test_invalid_registry_blocks_scaffold(project) -> None:
     assert result.exit_code == 1
     assert "unknown key 'chiars'" in result.stderr
     assert project.snapshot() == before
+
+
+def test_crlf_registry_keeps_line_endings(project) -> None:
+    crlf = project.registry.read_bytes().replace(b"\n", b"\r\n")
+    project.registry.write_bytes(crlf)
+    assert project.run(*DONE_WHEN).exit_code == 0
+    after = project.registry.read_bytes()
+    assert b"\n" not in after.replace(b"\r\n", b"")
+    assert after.startswith(crlf[: crlf.index(b"  - short_name: John")])
+
+
+@pytest.mark.parametrize("chair", ["luke", "Lukas", "anna k."])
+def test_near_duplicate_chair_needs_flag(project, chair) -> None:
+    before = project.snapshot()
+    result = project.run("new-session", "--topic", "slds", "--month", "2027-03", "--chairs", chair)
+    assert result.exit_code == 1
+    assert "Pass --new-person" in result.stderr
+    assert project.snapshot() == before
+    assert project.run("new-session", "--topic", "slds", "--month", "2027-03", "--chairs", chair, "--new-person").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--title", "Line one\nkind: break"), "--title: 'Line one\\nkind: break' contains a line break or control character"),
+        (("--title", " "), "--title is empty"),
+        (("--chairs", "A\tB"), "--chairs: 'A\\tB' contains a line break or control character"),
+    ],
+    ids=["line break in title", "empty title", "tab in chair"],
+)
+def test_control_characters_rejected(project, args, message) -> None:
+    before = project.snapshot()
+    result = project.run("new-session", "--topic", "diffusion", "--month", "2027-03", *args)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert project.snapshot() == before

@@ -215,3 +215,21 @@ def test_real_readme_is_current() -> None:
     registry, _ = load_registry(root / "sessions.yaml")
     assert isinstance(registry, Registry)
     assert not readme.render_readme(registry, root / "README.md", root / "templates").changed
+
+
+def test_crlf_readme_up_to_date_after_render(project) -> None:
+    project.readme.write_bytes(project.readme.read_bytes().replace(b"\n", b"\r\n"))
+    assert project.run("render-readme").exit_code == 0
+    text = project.readme.read_bytes()
+    assert b"\n" not in text.replace(b"\r\n", b"")
+    assert project.run("render-readme", "--check").exit_code == 0
+
+
+def test_write_protected_readme_left_alone(project) -> None:
+    project.readme.write_text(project.readme.read_text(encoding="utf-8").replace("| Selmaan |", "| Someone |"), encoding="utf-8")
+    project.readme.chmod(0o444)
+    before = project.snapshot()
+    result = project.run("render-readme")
+    assert result.exit_code == 1
+    assert result.stderr == "error: writing README.md failed, it was left unchanged: the file is write-protected\n"
+    assert project.snapshot() == before

@@ -44,9 +44,11 @@ def test_run_all_tasks_in_file_order(project) -> None:
     result = project.run("run", "gp")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "second: running" and lines[1] == "first: running"
-    assert any(line.startswith("second: ok, ") and line.endswith("s of 300 s budget") for line in lines)
-    assert "  value: 0.5" in lines and "  count: 3" in lines
+    assert lines[0] == "second: running"
+    assert lines[1].startswith("second: ok, ") and lines[1].endswith(" s of 300 s budget")
+    assert lines[2:4] == ["  value: 0.5", "  name: second"]
+    assert lines[4] == "first: running"
+    assert "  count: 3" in lines
     assert (folder / "figures" / "second.png").read_bytes() == b"png"
 
 
@@ -74,11 +76,46 @@ def test_failing_task_reported(project) -> None:
     assert "first: ok" in result.stdout
 
 
-def test_over_budget_fails(project) -> None:
-    make_session(project, TASKS, sleep=0.3)
-    result = project.run("run", "gp", "first", "--budget", "0.1")
+def test_over_budget_stopped(project) -> None:
+    make_session(project, TASKS, sleep=5)
+    result = project.run("run", "gp", "first", "--budget", "0.2")
     assert result.exit_code == 1
-    assert "first: over budget" in result.stdout
+    assert "first: FAILED after 0.2 s: TaskTimeout: stopped after the budget of 0.2 s" in result.stderr
+
+
+@pytest.mark.parametrize("budget", ["0", "-1", "nan", "inf"])
+def test_invalid_budget_rejected(project, budget) -> None:
+    make_session(project, TASKS)
+    result = project.run("run", "gp", "--budget", budget)
+    assert result.exit_code == 1
+    assert "--budget must be a positive number of seconds" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("    import sys\n    sys.exit(3)\n", "the task called sys.exit(3); return its results instead"),
+        ("    return 5\n", "TypeError: returned a int; a task returns a dict of its key numbers"),
+        ("    return {'thing': object()}\n", "result['thing'] is a object, which is not JSON-compatible"),
+    ],
+    ids=["sys.exit", "not a dict", "not JSON"],
+)
+def test_task_contract_enforced(project, body, message) -> None:
+    folder = make_session(project, TASKS)
+    (folder / "tasks.py").write_text(f"def task_odd(figures_dir):\n{body}", encoding="utf-8")
+    result = project.run("run", "gp")
+    assert result.exit_code == 1
+    assert message in result.stderr
+
+
+def test_numpy_results_converted(project) -> None:
+    folder = make_session(project, TASKS)
+    (folder / "tasks.py").write_text(
+        "import numpy as np\n\n\ndef task_arrays(figures_dir):\n    return {'n': np.int64(3), 'x': np.array([0.5, 1.5])}\n", encoding="utf-8"
+    )
+    result = project.run("run", "gp")
+    assert result.exit_code == 0, result.stderr
+    assert "  n: 3" in result.stdout and "  x: [0.5, 1.5]" in result.stdout
 
 
 def test_heartbeat_for_long_tasks(project) -> None:

@@ -166,3 +166,11 @@ def test_missing_registry(tmp_path, monkeypatch) -> None:
     result = TempProject(tmp_path).run("validate")
     assert result.exit_code == 1
     assert "no sessions.yaml in" in result.stderr
+
+
+def test_control_character_rejected(project) -> None:
+    text = project.registry.read_text(encoding="utf-8").replace("topic: Gaussian processes", 'topic: "Gaussian\\nprocesses"')
+    project.registry.write_text(text, encoding="utf-8")
+    result = project.run("validate")
+    assert result.exit_code == 1
+    assert "entries[3].topic: contains the control character '\\n'; write the text on one line" in result.stderr
