@@ -85,6 +85,8 @@ class TableRow:
     chairs: str
     topic: str
     upcoming: bool
+    cell_count: int = 4
+    column_count: int = 4
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,9 @@ def parse_time(cell: str) -> tuple[str, str] | None:
     start_hour, end_hour = int(match.group("ah")), int(match.group("bh"))
     start_minute, end_minute = int(match.group("am") or 0), int(match.group("bm") or 0)
     start_suffix, end_suffix = match.group("as"), match.group("bs")
+    # With a.m. or p.m., hours run from 1 to 12; "25-28 p.m." or "0-3 p.m." is a typo, not a time.
+    if (start_suffix or end_suffix) and not (1 <= start_hour <= 12 and 1 <= end_hour <= 12):
+        raise ReadmeFormatError(f"{text!r} is not a valid time of day; with a.m. or p.m. the hours run from 1 to 12")
     if start_suffix is None and end_suffix is None and max(start_hour, end_hour) <= 12:
         start_suffix = end_suffix = "pm"
     elif end_suffix is None and start_suffix is not None:
@@ -312,14 +317,15 @@ def find_session_rows(text: str, display_name: str) -> list[TableRow]:
         if not is_table:
             number += 1
             continue
-        columns = _column_index(_split_cells(line))
+        header = _split_cells(line)
+        columns = _column_index(header)
         is_upcoming = bool(UPCOMING_HEADING.search(heading)) and not TOPICS_HEADING.search(heading)
         number += 2
         while number < len(lines) and lines[number].lstrip().startswith("|"):
             cells = _split_cells(lines[number])
             if columns is not None and any(cells):
                 cell = lambda key: cells[columns[key]] if key in columns and columns[key] < len(cells) else ""  # noqa: E731
-                row = TableRow(number + 1, cell("dates"), cell("time"), cell("chairs"), cell("topic"), is_upcoming)
+                row = TableRow(number + 1, cell("dates"), cell("time"), cell("chairs"), cell("topic"), is_upcoming, len(cells), len(header))
                 (upcoming if is_upcoming else past).append(row)
             number += 1
     if not past and not upcoming:
@@ -385,6 +391,8 @@ class _Importer:
         return candidate
 
     def add(self, row: TableRow) -> None:
+        if row.cell_count != row.column_count:
+            self.warn(row, f"the row has {row.cell_count} cells but the table has {row.column_count} columns; check how it was read")
         topic, target = parse_topic(row.topic)
         chairs = parse_chairs(row.chairs)
         try:
@@ -395,6 +403,8 @@ class _Importer:
         except ReadmeFormatError as error:
             # A break row names the pause in its date cell and may put decoration in any other cell.
             if BREAK_WORD.search(row.dates) or (not chairs and topic is None):
+                if not BREAK_WORD.search(row.dates):
+                    self.warn(row, f"{unescape(row.dates)!r} is not a date and the row has no chairs or topic, so it was read as a break")
                 self.add_break(row)
                 return
             self.warn(row, f"{error}; the session was imported without dates")

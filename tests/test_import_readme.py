@@ -396,3 +396,25 @@ def test_render_back_keeps_links(tmp_path: Path) -> None:
     second = round_trip(tmp_path, first)
     assert sorted_facts(second) == sorted_facts(first)
     assert second.entry("vae").folder == "sessions/vae"
+
+
+# Odd rows ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cell", ["25-28 p.m.", "13-16 p.m.", "0-3 p.m.", "5-13 a.m."])
+def test_time_hours_out_of_range_rejected(cell: str) -> None:
+    with pytest.raises(ReadmeFormatError, match="with a.m. or p.m. the hours run from 1 to 12"):
+        parse_time(cell)
+
+
+def test_short_row_warns(tmp_path: Path) -> None:
+    registry, warnings = imported(tmp_path, small_readme(["| Feb 12-13, 2019 | 5-8 p.m. | Ann | VAE |", "| broken row |"]))
+    assert "row 'broken row': the row has 1 cells but the table has 4 columns" in warnings[0]
+    assert "'broken row' is not a date and the row has no chairs or topic, so it was read as a break" in warnings[1]
+    assert isinstance(registry.entries[1], Break)
+
+
+def test_extra_cell_warns(tmp_path: Path) -> None:
+    _, warnings = imported(tmp_path, small_readme(["| Feb 12-13, 2019 | 5-8 p.m. | Ann | VAE | extra |"]))
+    assert warnings == [warnings[0]]
+    assert "the row has 5 cells but the table has 4 columns" in warnings[0]
