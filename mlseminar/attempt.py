@@ -30,6 +30,8 @@ class TestOutcome:
 
 
 def _source_of(path: Path, module: str) -> tuple[str, list[tuple[int, int]] | None]:
+    if path.is_dir():
+        raise AttemptError(f"{path}: is a folder; give the path of your .py file or notebook")
     if not path.is_file():
         raise AttemptError(f"{path}: no such file; give the path of your .py file or notebook")
     if path.suffix not in (".py", ".ipynb"):

@@ -156,7 +156,7 @@ def topics() -> None:
     """List the topic catalog: every topic new-session can scaffold, with its module name."""
     from mlseminar.catalog import load_catalog
 
-    rows = [(topic.slug, topic.module, topic.title) for topic in load_catalog().topics]
+    rows = [("TOPIC", "MODULE", "TITLE")] + [(topic.slug, topic.module, topic.title) for topic in load_catalog().topics]
     width = [max(len(row[i]) for row in rows) for i in range(2)]
     for slug, module, title in rows:
         typer.echo(f"{slug.ljust(width[0])}  {module.ljust(width[1])}  {title}")
@@ -304,16 +304,21 @@ def exercise(
     else:
         folder = _session_folder(project, entry_id)
         sessions = [loaded.entry(entry_id)]
-    stale_total = 0
+    stale_total = errors = 0
     for session in sessions:
         assert isinstance(session, Session) and session.folder is not None
         folder = project.root / session.folder
         try:
-            files = build_exercise(folder, session_module(folder), session.title)
+            module = session_module(folder)
+            files = build_exercise(folder, module, session.title, shown=project.display(folder / f"{module}.py"))
         except (MarkerError, NoModule) as error:
-            fail(str(error))
+            typer.echo(f"error: {error}", err=True)
+            errors += 1
+            continue
         except FileNotFoundError as error:
-            fail(f"{error.filename}: missing; a session needs its module and tasks.py to build an exercise")
+            typer.echo(f"error: {error.filename}: missing; a session needs its module and tasks.py to build an exercise", err=True)
+            errors += 1
+            continue
         shown = project.display(files.folder)
         if check:
             stale = files.stale()
@@ -323,9 +328,12 @@ def exercise(
             if not stale:
                 typer.echo(f"{shown} is up to date")
         else:
-            changed = write_exercise(files)
+            try:
+                changed = write_exercise(files)
+            except OSError as error:
+                fail(f"writing {shown} failed: {error.strerror or error}")
             typer.echo(f"{shown}: wrote {', '.join(changed)}" if changed else f"{shown} is up to date")
-    if stale_total:
+    if stale_total or errors:
         raise typer.Exit(1)
 
 

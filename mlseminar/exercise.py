@@ -174,7 +174,7 @@ class ExerciseFiles:
         return stale
 
 
-def build_exercise(session_dir: Path, module: str, title: str) -> ExerciseFiles:
+def build_exercise(session_dir: Path, module: str, title: str, shown: str | None = None) -> ExerciseFiles:
     """Compute the exercise module, tasks and notebook of one session folder.
 
     Raises
@@ -188,7 +188,7 @@ def build_exercise(session_dir: Path, module: str, title: str) -> ExerciseFiles:
     from mlseminar.runner import discover_tasks
 
     reference = session_dir / f"{module}.py"
-    shown = f"{session_dir.name}/{module}.py"
+    shown = shown or f"{session_dir.name}/{module}.py"
     source = reference.read_text(encoding="utf-8")
     exercise_source = make_exercise(source, shown)
     tasks_source = (session_dir / "tasks.py").read_text(encoding="utf-8")

@@ -76,6 +76,8 @@ def check_session_folder(root: Path, session: Session) -> list[Problem]:
         if size > MAX_FILE_BYTES:
             problem(path, f"file is {size / 1024 / 1024:.1f} MB, over the 5 MB limit; shrink it or generate it at run time")
             continue
+        if path.suffix == ".py":
+            problems += _syntax_problems(root, path)
         if path.suffix in TEXT_SUFFIXES:
             text = path.read_text(encoding="utf-8", errors="replace")
             for pattern, what in ((SYS_PATH_ABSOLUTE, "adds an absolute path to sys.path"), (LOCAL_PATH, "contains a local path")):
@@ -90,6 +92,17 @@ def check_session_folder(root: Path, session: Session) -> list[Problem]:
     return problems
 
 
+def _syntax_problems(root: Path, path: Path) -> list[Problem]:
+    """Compile a Python file without running it; a syntax error becomes a problem at its line."""
+    try:
+        compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+    except SyntaxError as error:
+        return [Problem(path.relative_to(root).as_posix(), error.lineno or 1, error.offset or 1, "", f"syntax error: {error.msg}")]
+    except ValueError as error:
+        return [Problem(path.relative_to(root).as_posix(), 1, 1, "", f"cannot be compiled: {error}")]
+    return []
+
+
 def _notebook_outputs(root: Path, path: Path) -> list[Problem]:
     shown = path.relative_to(root).as_posix()
     try:
@@ -98,7 +111,7 @@ def _notebook_outputs(root: Path, path: Path) -> list[Problem]:
         return [Problem(shown, 1, 1, "", f"not a valid notebook: {error}")]
     for index, cell in enumerate(notebook.get("cells", [])):
         if cell.get("cell_type") == "code" and (cell.get("outputs") or cell.get("execution_count") is not None):
-            return [Problem(shown, 1, 1, "", f"cell {index} has outputs; commit exercise notebooks without outputs (regenerate with mlseminar exercise)")]
+            return [Problem(shown, 1, 1, "", f"cell {index + 1} has outputs; commit exercise notebooks without outputs (regenerate with mlseminar exercise)")]
     return []
 
 

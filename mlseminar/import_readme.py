@@ -111,8 +111,8 @@ class ReadmeImport:
 
 
 def unescape(text: str) -> str:
-    """Undo the Markdown escapes a table cell needs for pipes, brackets and backslashes."""
-    return re.sub(r"\\([\\|\[\]])", r"\1", text).strip()
+    """Undo the Markdown escapes of a table cell: backslash escapes and the `&lt;` entity."""
+    return re.sub(r"\\([\\`*_|\[\]])", r"\1", text).replace("&lt;", "<").strip()
 
 
 def _month_number(word: str) -> int:

@@ -141,6 +141,6 @@ class RenderResult:
 def render_readme(registry: Registry, readme: Path, templates_dir: Path) -> RenderResult:
     """Compute the new README text without writing it."""
     display_name = readme.name
-    old = read_text(readme, display_name)
+    old = read_text(readme, display_name, missing="file not found; README.md must sit beside sessions.yaml and contain the table markers")
     tables = render_tables(registry, readme.parent, templates_dir)
     return RenderResult(old, replace_regions(old, tables, display_name))

@@ -19,6 +19,8 @@ from mlseminar.yamlfile import Problem, YamlDocument
 
 # Day one (introduction, then reading over dinner) should end within two and a half hours.
 MAX_DAY_ONE_MINUTES = 150
+# The two evenings of a session are consecutive or a week apart at most (Feb 12 and 19, 2020).
+MAX_DAYS_BETWEEN_EVENINGS = 7
 # The seminar meets about every two months; a longer pause than this needs a break entry.
 MAX_GAP_MONTHS = 4
 
@@ -49,6 +51,7 @@ def schedule_problems(registry: Registry, doc: YamlDocument, today: dt.date) -> 
     problems = _room_conflicts(evenings, doc) + _chair_conflicts(evenings, doc)
     problems += _capacity_problems(registry, doc)
     problems += _long_day_one_problems(registry, doc)
+    problems += _distant_day_two_problems(registry, doc)
     problems += _gap_problems(registry, doc)
     problems += _past_planned_problems(registry, doc, today)
     return sorted(problems, key=lambda problem: (problem.line, problem.column))
@@ -175,6 +178,24 @@ def _long_day_one_problems(registry: Registry, doc: YamlDocument) -> list[Proble
                     severity="warning",
                 )
             )
+    return problems
+
+
+def _distant_day_two_problems(registry: Registry, doc: YamlDocument) -> list[Problem]:
+    """Warn when day two comes more than a week after day one, which is likely a typo in a date."""
+    problems = []
+    for index, entry in enumerate(registry.entries):
+        if isinstance(entry, Session) and entry.day_one and entry.day_two:
+            days = (entry.day_two - entry.day_one).days
+            if days > MAX_DAYS_BETWEEN_EVENINGS:
+                problems.append(
+                    doc.problem(
+                        ("entries", index, "day_two"),
+                        f"day two of {entry.id!r} is {days} days after day one; the two evenings are at most "
+                        f"{MAX_DAYS_BETWEEN_EVENINGS} days apart, so check both dates",
+                        severity="warning",
+                    )
+                )
     return problems
 
 

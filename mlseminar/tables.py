@@ -7,6 +7,7 @@ are the same on every machine and every day.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,9 +79,13 @@ def format_chairs(chairs: list[str]) -> str:
     return " & ".join(chairs) if chairs else "TBA"
 
 
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_|])")
+
+
 def escape_cell(text: str) -> str:
-    """Escape what would break a Markdown table cell: pipes, and line breaks."""
-    return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").split())
+    """Escape what Markdown would read as markup in a table cell: pipes, emphasis, code and HTML tags."""
+    escaped = MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("<", "&lt;")
+    return " ".join(escaped.split())
 
 
 def escape_link_text(text: str) -> str:

@@ -152,12 +152,17 @@ def _walk(node: Any, loc: Loc, doc: YamlDocument) -> Any:
     return node
 
 
-def read_text(path: Path, display_name: str) -> str:
-    """Read a UTF-8 text file; a file that is not UTF-8 raises FileProblems with the line of the bad byte."""
+def read_text(path: Path, display_name: str, missing: str = "file not found; check the path") -> str:
+    """Read a UTF-8 text file; a file that is not UTF-8 raises FileProblems with the line of the bad byte.
+
+    `missing` is the message for a file that does not exist, so each caller can name its own fix.
+    """
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise FileProblems([Problem(display_name, 1, 1, "", "file not found; run the command from the repository root or pass its path")]) from None
+        raise FileProblems([Problem(display_name, 1, 1, "", missing)]) from None
+    except IsADirectoryError:
+        raise FileProblems([Problem(display_name, 1, 1, "", "is a folder, not a file; give the path of the file")]) from None
     except OSError as error:
         raise FileProblems([Problem(display_name, 1, 1, "", f"cannot be read: {error.strerror}")]) from None
     try:

@@ -68,7 +68,7 @@ def test_topics_command_lists_catalog(project) -> None:
     result = project.run("topics")
     assert result.exit_code == 0
     first_columns = [line.split()[0] for line in result.stdout.splitlines()]
-    assert first_columns == HELD + SUGGESTED
+    assert first_columns == ["TOPIC", *HELD, *SUGGESTED]
 
 
 @pytest.fixture(scope="module")

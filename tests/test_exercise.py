@@ -163,7 +163,7 @@ def test_exercise_bad_marker_writes_nothing(project) -> None:
     before = project.snapshot()
     result = project.run("exercise", "gp")
     assert result.exit_code == 1
-    assert result.stderr == "error: gp/tiny.py:17: '# BEGIN SOLUTION' is never closed; add '# END SOLUTION' after the solution code\n"
+    assert result.stderr == "error: sessions/gp/tiny.py:17: '# BEGIN SOLUTION' is never closed; add '# END SOLUTION' after the solution code\n"
     assert project.snapshot() == before
 
 
@@ -254,3 +254,10 @@ def test_check_notebook_not_an_object(project, tmp_path) -> None:
     result = project.run("check", "gp", "--file", str(attempt))
     assert result.exit_code == 1
     assert "not a valid notebook (no list of cells)" in result.stderr
+
+
+def test_check_folder_rejected(project, tmp_path) -> None:
+    make_project_with_tiny_session(project)
+    result = project.run("check", "gp", "--file", str(tmp_path))
+    assert result.exit_code == 1
+    assert "is a folder; give the path of your .py file or notebook" in result.stderr

@@ -58,7 +58,7 @@ def test_exercise_notebook_with_outputs(project) -> None:
     exercise.mkdir()
     notebook = {"cells": [{"cell_type": "code", "source": "1 + 1", "outputs": [{"output_type": "execute_result"}], "execution_count": 1, "metadata": {}}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     (exercise / "gp.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
-    assert validate_errors(project) == ["sessions/gp/exercise/gp.ipynb:1:1: cell 0 has outputs; commit exercise notebooks without outputs (regenerate with mlseminar exercise)"]
+    assert validate_errors(project) == ["sessions/gp/exercise/gp.ipynb:1:1: cell 1 has outputs; commit exercise notebooks without outputs (regenerate with mlseminar exercise)"]
 
 
 def test_file_over_five_megabytes(project) -> None:
@@ -82,3 +82,10 @@ def test_unregistered_folder(project) -> None:
     (project.root / "sessions" / "scratch").mkdir()
     errors = validate_errors(project)
     assert errors == ["sessions/scratch:1:1: no session in sessions.yaml has id 'scratch' and this folder; add an entry with `folder: sessions/scratch` or rename the folder"]
+
+
+def test_python_syntax_error(project) -> None:
+    (gp_folder(project) / "tasks.py").write_text("def task_x(figures_dir):\n    return {\n", encoding="utf-8")
+    errors = validate_errors(project)
+    assert len(errors) == 1
+    assert errors[0].startswith("sessions/gp/tasks.py:2:") and "syntax error" in errors[0]

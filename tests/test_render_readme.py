@@ -233,3 +233,18 @@ def test_write_protected_readme_left_alone(project) -> None:
     assert result.exit_code == 1
     assert result.stderr == "error: writing README.md failed, it was left unchanged: the file is write-protected\n"
     assert project.snapshot() == before
+
+
+def test_markup_in_topic_escaped(project) -> None:
+    text = project.registry.read_text(encoding="utf-8").replace("topic: Gaussian processes", "topic: GPs *fast* <b>_x_</b>")
+    project.registry.write_text(text, encoding="utf-8")
+    assert project.run("render-readme").exit_code == 0
+    rows = region(project.readme.read_text(encoding="utf-8"), "past-sessions")
+    assert "| Jun 26-27, 2019 (Wed/Thu) | 5-8 p.m. | Selmaan | GPs \\*fast\\* &lt;b>\\_x\\_&lt;/b> |" in rows
+
+
+def test_missing_readme_reported(project) -> None:
+    project.readme.unlink()
+    result = project.run("render-readme")
+    assert result.exit_code == 1
+    assert result.stderr == "README.md:1:1: file not found; README.md must sit beside sessions.yaml and contain the table markers\n"

@@ -253,3 +253,10 @@ def test_three_chairs_reported_once(project) -> None:
     result = project.run("validate", "--today", "2022-01-15")
     assert result.exit_code == 1
     assert result.stderr.count("3 chairs listed") == 1
+
+
+def test_day_two_far_after_day_one_warns(project) -> None:
+    text = project.registry.read_text(encoding="utf-8").replace("    day_two: 2019-06-27\n", "    day_two: 2019-08-27\n")
+    project.registry.write_text(text, encoding="utf-8")
+    result = project.run("validate", "--today", "2022-01-15")
+    assert "entries[3].day_two: warning: day two of 'gp' is 62 days after day one" in result.stderr
