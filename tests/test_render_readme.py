@@ -199,7 +199,8 @@ def test_registry_module_imports_no_numpy() -> None:
     import sys
 
     code = (
-        "import sys; import mlseminar.cli, mlseminar.registry, mlseminar.readme, mlseminar.listing; "
+        "import sys; import mlseminar.cli, mlseminar.registry, mlseminar.readme, mlseminar.listing, mlseminar.scaffold, "
+        "mlseminar.schedule, mlseminar.import_readme, mlseminar.announce, mlseminar.ical, mlseminar.folders, mlseminar.exercise; "
         "print(any(m in sys.modules for m in ('numpy', 'matplotlib')))"
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
