@@ -15,7 +15,15 @@ from mlseminar.folders import session_module
 from mlseminar.notebook import build_notebook, code_cells, notebook_text
 
 REPO = Path(__file__).resolve().parents[1]
-SESSIONS = sorted(path.parent.name for path in REPO.glob("sessions/*/tasks.py"))
+def held_sessions() -> list[str]:
+    """Ids of held sessions with a folder; a planned session's stubs have no exercise yet."""
+    from mlseminar.registry import load_registry
+
+    registry, _ = load_registry(REPO / "sessions.yaml")
+    return sorted(s.id for s in registry.sessions if s.status == "held" and s.folder and (REPO / s.folder / "tasks.py").is_file())
+
+
+SESSIONS = held_sessions()
 
 REFERENCE = '''"""A tiny module."""
 
