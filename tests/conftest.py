@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 from mlseminar.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
+# The seminar's history as first recorded; the live sessions.yaml may have grown since.
+HISTORY = Path(__file__).resolve().parent / "data" / "sessions-history.yaml"
 
 
 @dataclass
@@ -60,8 +62,8 @@ class TempProject:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TempProject:
-    """A copy of the real registry, README and templates, with the working folder set to it."""
-    shutil.copy(REPO / "sessions.yaml", tmp_path / "sessions.yaml")
+    """A copy of the recorded history, the README and the templates, with the working folder set to it."""
+    shutil.copy(HISTORY, tmp_path / "sessions.yaml")
     shutil.copy(REPO / "README.md", tmp_path / "README.md")
     shutil.copytree(REPO / "templates", tmp_path / "templates")
     monkeypatch.chdir(tmp_path)

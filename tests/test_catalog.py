@@ -74,10 +74,10 @@ def test_topics_command_lists_catalog(project) -> None:
 @pytest.fixture(scope="module")
 def scaffolded(tmp_path_factory) -> Path:
     """A repository with every catalog topic scaffolded as a planned session."""
-    from tests.conftest import REPO, TempProject
+    from tests.conftest import HISTORY, REPO, TempProject
 
     root = tmp_path_factory.mktemp("catalog")
-    shutil.copy(REPO / "sessions.yaml", root / "sessions.yaml")
+    shutil.copy(HISTORY, root / "sessions.yaml")
     shutil.copy(REPO / "README.md", root / "README.md")
     shutil.copytree(REPO / "templates", root / "templates")
     project = TempProject(root)

@@ -24,6 +24,7 @@ from mlseminar.tables import session_times
 from mlseminar.yamlfile import FileProblems
 
 REPO = Path(__file__).resolve().parents[1]
+HISTORY = Path(__file__).resolve().parent / "data" / "sessions-history.yaml"
 REAL_README = Path(__file__).parent / "data" / "seminar-README-2021.md"
 TABLE_HEADER = "| Dates | Time | Chairs | Topic |\n|:---|:---|:---:|:---|\n"
 
@@ -64,7 +65,7 @@ def facts(entry: Session | Kickoff | Break) -> tuple:
 
 
 def test_real_readme_matches_shipped_registry(tmp_path: Path) -> None:
-    shipped, _ = load_registry(REPO / "sessions.yaml")
+    shipped, _ = load_registry(HISTORY)
     result = parse_readme_file(REAL_README)
     registry = validate_import(result, tmp_path / "sessions.yaml")
 
@@ -74,7 +75,7 @@ def test_real_readme_matches_shipped_registry(tmp_path: Path) -> None:
 
 
 def test_real_readme_seminar_defaults(tmp_path: Path) -> None:
-    shipped, _ = load_registry(REPO / "sessions.yaml")
+    shipped, _ = load_registry(HISTORY)
     registry = validate_import(parse_readme_file(REAL_README), tmp_path / "sessions.yaml")
     assert registry.seminar.name == shipped.seminar.name
     assert registry.seminar.host == shipped.seminar.host

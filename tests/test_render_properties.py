@@ -78,6 +78,8 @@ def test_render_idempotent_outside_kept(tmp_path_factory, registry, before, betw
     assert twice == once
     assert once.startswith(before + "<!-- BEGIN upcoming-sessions -->")
     assert once.endswith("<!-- END suggested-topics -->" + between + after)
+    # The tables take the file's line endings: CRLF as soon as the text contains one.
+    newline = "\r\n" if "\r\n" in text else "\n"
     for name in REGIONS:
         inside = once.split(f"<!-- BEGIN {name} -->")[1].split(f"<!-- END {name} -->")[0]
-        assert inside == "\n" + tables[name] + "\n"
+        assert inside == newline + tables[name].replace("\n", newline) + newline

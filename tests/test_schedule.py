@@ -13,6 +13,7 @@ from mlseminar.schedule import schedule_problems
 from mlseminar.yamlfile import Problem
 
 REPO = Path(__file__).resolve().parents[1]
+HISTORY = Path(__file__).resolve().parent / "data" / "sessions-history.yaml"
 FAR_PAST = dt.date(2000, 1, 1)
 
 HEADER = """\
@@ -201,19 +202,19 @@ def test_planned_month_only_in_past_warns() -> None:
 
 
 def test_real_registry_warns_only_about_feb_2022() -> None:
-    registry, doc = load_registry(REPO / "sessions.yaml")
+    registry, doc = load_registry(HISTORY)
     problems = schedule_problems(registry, doc, dt.date(2026, 1, 1))
     assert [(problem.severity, problem.field) for problem in problems] == [("warning", "entries[10].status")]
     assert "'feb-2022' is planned" in problems[0].message
 
 
 def test_real_registry_before_feb_2022_is_clean() -> None:
-    registry, doc = load_registry(REPO / "sessions.yaml")
+    registry, doc = load_registry(HISTORY)
     assert schedule_problems(registry, doc, dt.date(2022, 1, 15)) == []
 
 
 def test_real_registry_without_covid_break_warns(tmp_path: Path) -> None:
-    text = (REPO / "sessions.yaml").read_text(encoding="utf-8")
+    text = HISTORY.read_text(encoding="utf-8")
     start = text.index("  - kind: break")
     end = text.index("  - kind: session", start)
     registry, doc = load_registry_text(text[:start] + text[end:], tmp_path / "sessions.yaml")
