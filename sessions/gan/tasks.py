@@ -197,7 +197,9 @@ def task_ring_of_gaussians(figures_dir: Path) -> dict:
         ax.set_aspect("equal")
         ax.set_xlabel("x1")
     axes[0].set_ylabel("x2")
-    axes[0].legend(loc="lower left", fontsize=7, markerscale=3)
+    # one legend below the row of panels, so that it hides no mode in any panel
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=9, markerscale=3)
     fig.suptitle("Ring of eight Gaussians: modes are dropped and regained during training")
     _save(fig, figures_dir, "ring_snapshots.png")
 

@@ -86,7 +86,8 @@ def task_value_iteration(figures_dir: Path) -> dict:
     start_row, start_col = env.cells[env.codes.index("S")]
     ax_map.add_patch(plt.Rectangle((goal_col - 0.5, goal_row - 0.5), 1, 1, color="gold"))
     ax_map.text(goal_col, goal_row, "G", ha="center", va="center", color="black", fontweight="bold")
-    ax_map.text(start_col - 0.42, start_row - 0.2, "S", ha="left", va="center", color="red", fontweight="bold")
+    # a small "S" in the top-left corner of the start cell leaves the cell's policy arrow clear
+    ax_map.text(start_col - 0.45, start_row - 0.45, "S", ha="left", va="top", fontsize=9, color="red", fontweight="bold")
     ax_map.set_xticks(range(env.shape[1]))
     ax_map.set_yticks(range(env.shape[0]))
     ax_map.set_xlabel("column")

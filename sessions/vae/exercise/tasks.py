@@ -115,7 +115,12 @@ def task_latent_plane(figures_dir: Path) -> dict:
     mu_test, _ = vae.encode(params, X_test)
     baseline = independent_pixel_log_lik(X_train, X_test)
 
+    # The reconstructions get the lower-right cell as two stacked 2 x 5 strips (digits 0-4, then
+    # 5-9). One 2 x 10 strip there would leave most of the cell's height empty.
     fig, axes = plt.subplots(2, 2, figsize=(12, 10.5))
+    reconstruction_cell = axes[1, 1].get_subplotspec()
+    axes[1, 1].remove()
+    reconstruction_axes = [fig.add_subplot(cell) for cell in reconstruction_cell.subgridspec(2, 1)]
     epochs = np.arange(1, n_epochs + 1)
 
     # training curves, with the factorised-pixel model as the level a latent-free model reaches
@@ -155,12 +160,12 @@ def task_latent_plane(figures_dir: Path) -> dict:
     # one test image per class above its reconstruction from the posterior mean
     chosen = _one_per_class(y_test)
     reconstructions = vae.reconstruct(params, X_test[chosen])
-    ax = axes[1, 1]
-    _show_grid(ax, _image_grid(np.concatenate([X_test[chosen], reconstructions]), 2, 10))
-    ax.set_yticks([4.5, 13.5], ["original", "reconstruction"])
-    ax.set_xticks(4.5 + 9 * np.arange(10), [str(d) for d in range(10)])
-    ax.set_xlabel("digit class")
-    ax.set_title("Test images and their reconstructions $p(x = 1 \\mid \\mu(x))$")
+    for ax, digits in zip(reconstruction_axes, [range(0, 5), range(5, 10)]):
+        _show_grid(ax, _image_grid(np.concatenate([X_test[chosen][digits], reconstructions[digits]]), 2, len(digits)))
+        ax.set_yticks([4.5, 13.5], ["original", "reconstruction"])
+        ax.set_xticks(4.5 + 9 * np.arange(len(digits)), [str(d) for d in digits])
+    reconstruction_axes[1].set_xlabel("digit class")
+    reconstruction_axes[0].set_title("Test images and their reconstructions $p(x = 1 \\mid \\mu(x))$")
 
     fig.tight_layout()
     figures_dir.mkdir(parents=True, exist_ok=True)
