@@ -206,7 +206,7 @@ def new_session(
 
 
 def _session_folder(project: Project, entry_id: str) -> Path:
-    """Return the existing folder of session `entry_id`, or fail with a message that says what is missing."""
+    """Return the existing folder of session `entry_id`, or fail with a message that names what is missing."""
     from mlseminar.listing import UnknownEntry, find_entry
     from mlseminar.registry import Session
 

@@ -15,7 +15,7 @@ The README conventions this reads are those of the seminar's hand-written README
 - a kick-off row (its topic mentions the kick-off) and break rows (a date cell that is no date,
   with decorative text in the other cells).
 
-The seminar section of the result holds defaults found in the README's prose (name, host,
+The seminar section of the result contains defaults found in the README's prose (name, host,
 organizer, repository, rooms) or fixed values (time zone); the written file says to check them.
 """
 

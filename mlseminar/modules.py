@@ -6,7 +6,7 @@ and `sessions/b/tasks.py` never replace each other in `sys.modules`.
 
 `mlseminar check` runs a session's tests against a participant's file instead of the reference module.
 It sets the environment variable `MLSEMINAR_MODULE_OVERRIDE` to `STEM=PATH` (several pairs separated by
-`os.pathsep`), and `load_module` then loads PATH wherever a session asks for its module STEM.
+`os.pathsep`), and `load_module` then loads PATH wherever a session requests its module STEM.
 """
 
 from __future__ import annotations
@@ -80,5 +80,5 @@ def load_module(path: str | os.PathLike[str]) -> ModuleType:
 
 
 def load_sibling(anchor: str | os.PathLike[str], stem: str) -> ModuleType:
-    """Import `<stem>.py` from the folder that holds `anchor` (usually the caller's `__file__`)."""
+    """Import `<stem>.py` from the folder that contains `anchor` (usually the caller's `__file__`)."""
     return load_module(Path(anchor).resolve().parent / f"{stem}.py")

@@ -1,6 +1,6 @@
 """Regenerate the session tables of README.md between marker comments.
 
-README.md holds two marked regions::
+README.md contains three marked regions::
 
     <!-- BEGIN upcoming-sessions -->
     ...generated...

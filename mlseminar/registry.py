@@ -1,9 +1,9 @@
 """The session registry: pydantic models for sessions.yaml, loading, and its consistency checks.
 
 `load_registry` returns a validated `Registry` or raises `FileProblems` listing every problem in the
-file at once, each with its line, column and field. Field types and required keys are checked by
-pydantic; the rules that involve several fields or entries (dates in order, chairs that exist,
-unique ids) are checked afterwards by `consistency_problems`.
+file at once, each with its line, column and field. pydantic checks field types and required keys.
+Then `consistency_problems` checks the rules that involve several fields or entries, such as dates
+in order, chairs that exist and unique ids.
 """
 
 from __future__ import annotations

@@ -181,8 +181,8 @@ def skeleton_mark(test_file: str | os.PathLike[str]) -> list[pytest.MarkDecorato
     """Marks for the tests of a scaffolded session, to assign to `pytestmark`.
 
     While the session is planned, a test that raises NotImplementedError is an expected failure
-    (xfail); a test that passes is reported as XPASS and does not fail the run; a test that fails in
-    any other way fails the run. For held sessions there are no marks, so every test must pass.
+    (xfail). A test that passes is reported as XPASS and does not fail the run, but a test that fails
+    in any other way does. For held sessions there are no marks, so every test must pass.
     """
     if session_status(Path(test_file).resolve().parent) != "planned":
         return []

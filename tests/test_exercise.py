@@ -51,7 +51,8 @@ def test_regions_replaced_by_stubs() -> None:
     exercise = make_exercise(REFERENCE, "tiny.py")
     assert '    # HINT: multiply by two.\n    raise NotImplementedError("double: write this part of the exercise")\n' in exercise
     assert '    raise NotImplementedError("square: write this part of the exercise")\n' in exercise
-    assert "y = 2 * x" not in exercise and "BEGIN SOLUTION" not in exercise
+    assert "y = 2 * x" not in exercise
+    assert "BEGIN SOLUTION" not in exercise
     namespace: dict = {}
     exec(compile(exercise, "tiny.py", "exec"), namespace)
     with pytest.raises(NotImplementedError, match="double"):
@@ -87,7 +88,8 @@ def test_marker_text_inside_docstring_ignored() -> None:
 
 def test_windows_line_endings_kept() -> None:
     exercise = make_exercise(REFERENCE.replace("\n", "\r\n"), "tiny.py")
-    assert "\r\n" in exercise and "\n" not in exercise.replace("\r\n", "")
+    assert "\r\n" in exercise
+    assert "\n" not in exercise.replace("\r\n", "")
     assert 'raise NotImplementedError("double: write this part of the exercise")\r\n' in exercise
 
 
@@ -203,7 +205,8 @@ def test_check_reports_each_test(project, tmp_path) -> None:
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert lines[0].startswith("PASS  test_double")
-    assert lines[1].startswith("FAIL  test_square") and "assert 6 == 9" in lines[1]
+    assert lines[1].startswith("FAIL  test_square")
+    assert "assert 6 == 9" in lines[1]
     assert lines[2] == "1 of 2 tests pass"
 
 

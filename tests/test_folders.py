@@ -88,4 +88,5 @@ def test_python_syntax_error(project) -> None:
     (gp_folder(project) / "tasks.py").write_text("def task_x(figures_dir):\n    return {\n", encoding="utf-8")
     errors = validate_errors(project)
     assert len(errors) == 1
-    assert errors[0].startswith("sessions/gp/tasks.py:2:") and "syntax error" in errors[0]
+    assert errors[0].startswith("sessions/gp/tasks.py:2:")
+    assert "syntax error" in errors[0]

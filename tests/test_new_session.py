@@ -61,8 +61,10 @@ def test_scaffold_creates_entry_and_folder(project) -> None:
     entry = registry.entry("slds")
     assert entry.status == "planned"
     assert entry.chairs == ["A. Chair"]
-    assert str(entry.day_one) == "2027-03-02" and str(entry.day_two) == "2027-03-03"
-    assert entry.time.start == "17:00" and entry.time.end == "20:00"
+    assert str(entry.day_one) == "2027-03-02"
+    assert str(entry.day_two) == "2027-03-03"
+    assert entry.time.start == "17:00"
+    assert entry.time.end == "20:00"
     assert [reading.year for reading in entry.readings] == [2000, 2010, 2017]
     assert registry.person("A. Chair") is not None
 

@@ -45,7 +45,8 @@ def test_run_all_tasks_in_file_order(project) -> None:
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "second: running"
-    assert lines[1].startswith("second: ok, ") and lines[1].endswith(" s of 300 s budget")
+    assert lines[1].startswith("second: ok, ")
+    assert lines[1].endswith(" s of 300 s budget")
     assert lines[2:4] == ["  value: 0.5", "  name: second"]
     assert lines[4] == "first: running"
     assert "  count: 3" in lines
@@ -63,7 +64,8 @@ def test_unknown_task_lists_tasks(project) -> None:
     make_session(project, TASKS)
     result = project.run("run", "gp", "thrid")
     assert result.exit_code == 1
-    assert "no task 'thrid'" in result.stderr and "its tasks are: second, first" in result.stderr
+    assert "no task 'thrid'" in result.stderr
+    assert "its tasks are: second, first" in result.stderr
 
 
 def test_failing_task_reported(project) -> None:
@@ -115,7 +117,8 @@ def test_numpy_results_converted(project) -> None:
     )
     result = project.run("run", "gp")
     assert result.exit_code == 0, result.stderr
-    assert "  n: 3" in result.stdout and "  x: [0.5, 1.5]" in result.stdout
+    assert "  n: 3" in result.stdout
+    assert "  x: [0.5, 1.5]" in result.stdout
 
 
 def test_heartbeat_for_long_tasks(project) -> None:

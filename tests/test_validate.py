@@ -123,7 +123,7 @@ def test_every_problem_reported_at_once(project) -> None:
     result = project.run("validate")
 
     # Pydantic errors stop before the cross-entry checks, so a wrong key and an impossible order
-    # in the same file are both reported only when the types are right; here the key error stands alone.
+    # in the same file are both reported only when the types are right; here the key error is the only line.
     assert result.exit_code == 1
     assert "unknown key 'chiars'" in result.stderr
     assert len(result.stderr.splitlines()) == 1
@@ -155,7 +155,8 @@ def test_warnings_exit_zero_unless_strict(project) -> None:
     result = project.run("validate", "--today", "2026-12-04")
     assert result.exit_code == 0
     assert result.stdout == "sessions.yaml: 1 warning\n"
-    assert "feb-2022" in result.stderr and ": warning: " in result.stderr
+    assert "feb-2022" in result.stderr
+    assert ": warning: " in result.stderr
     assert project.run("validate", "--today", "2026-12-04", "--strict").exit_code == 1
 
 
