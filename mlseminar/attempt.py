@@ -93,7 +93,7 @@ def prepare_attempt(path: Path, module: str, workdir: Path) -> Path:
 def run_session_tests(test_file: Path, module: str, attempt: Path, root: Path, workdir: Path) -> tuple[int, list[TestOutcome], str]:
     """Run the session's tests against the attempt; return pytest's exit code, outcomes and output."""
     report = workdir / "report.xml"
-    environment = {**os.environ, OVERRIDE_VARIABLE: f"{module}={attempt}"}
+    environment = {**os.environ, OVERRIDE_VARIABLE: f"{module}={attempt}", "MLSEMINAR_STRICT": "1"}
     command = [sys.executable, "-m", "pytest", str(test_file), "-q", "-p", "no:cacheprovider", "--tb=short", f"--junitxml={report}"]
     result = subprocess.run(command, capture_output=True, text=True, cwd=root, env=environment)
     outcomes = []
@@ -106,8 +106,11 @@ def run_session_tests(test_file: Path, module: str, attempt: Path, root: Path, w
             if case.find("skipped") is not None:
                 outcomes.append(TestOutcome(name, "skipped", case.find("skipped").get("message", "")))
             elif failure is not None:
-                message = (failure.get("message") or "").strip().splitlines()
-                first = message[0] if message else "failed"
+                lines = [line.strip() for line in (failure.get("message") or "").splitlines() if line.strip()]
+                first = lines[0] if lines else "failed"
+                if first.rstrip(":") == "AssertionError" and len(lines) > 1:
+                    # numpy's assert_allclose starts its message on the second line.
+                    first = f"AssertionError: {lines[1]}"
                 raised_stub = "NotImplementedError" in first or "NotImplementedError" in (failure.text or "")
                 outcomes.append(TestOutcome(name, "not implemented" if raised_stub else "failed", first))
             else:

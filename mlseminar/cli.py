@@ -201,7 +201,7 @@ def new_session(
         apply_plan(project, plan)
     except OSError as error:
         fail(f"writing the session failed, nothing was kept: {error}")
-    typer.echo(plan.describe(project).replace("add to", "added to", 1).replace("create ", "created ", 1))
+    typer.echo(plan.describe(project, done=True))
     typer.echo("next: fill in the module, then run `mlseminar render-readme` to show the session in README.md")
 
 
@@ -258,8 +258,10 @@ def run_session(
 
     import math
 
-    if not math.isfinite(budget) or budget <= 0:
-        fail(f"--budget must be a positive number of seconds, got {budget:g}")
+    from mlseminar.runner import MAX_BUDGET_SECONDS
+
+    if not math.isfinite(budget) or not 0 < budget <= MAX_BUDGET_SECONDS:
+        fail(f"--budget must be a positive number of seconds, at most {MAX_BUDGET_SECONDS:g}; got {budget:g}")
     project = _project(registry)
     folder = _session_folder(project, entry_id)
 
@@ -294,6 +296,7 @@ def exercise(
     from mlseminar.exercise import MarkerError, build_exercise, write_exercise
     from mlseminar.folders import NoModule, session_module
     from mlseminar.registry import Session
+    from mlseminar.runner import RunError
 
     project = _project(registry)
     if all_sessions == (entry_id is not None):
@@ -311,7 +314,7 @@ def exercise(
         try:
             module = session_module(folder)
             files = build_exercise(folder, module, session.title, shown=project.display(folder / f"{module}.py"))
-        except (MarkerError, NoModule) as error:
+        except (MarkerError, NoModule, RunError) as error:
             typer.echo(f"error: {error}", err=True)
             errors += 1
             continue

@@ -11,6 +11,8 @@ from typing import Annotated, NoReturn, Optional
 
 import typer
 
+from mlseminar.registry import first_line_break_or_control
+
 from mlseminar.project import ProjectNotFound, find_project
 from mlseminar.yamlfile import FileProblems
 
@@ -99,7 +101,7 @@ def announce(
     if output_format == "markdown" and (sender or recipients):
         fail("--from and --to set e-mail headers; use them with --format email")
     for option, value in (("--from", sender), *(("--to", address) for address in recipients or ())):
-        if value is not None and any(ch in value for ch in "\r\n"):
+        if value is not None and first_line_break_or_control(value) is not None:
             fail(f"{option}: {value!r} contains a line break; an e-mail header must be one line")
     if output is not None:
         _check_output(output, force)

@@ -109,7 +109,10 @@ def _notebook_outputs(root: Path, path: Path) -> list[Problem]:
         notebook = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         return [Problem(shown, 1, 1, "", f"not a valid notebook: {error}")]
-    for index, cell in enumerate(notebook.get("cells", [])):
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):
+        return [Problem(shown, 1, 1, "", "not a valid notebook: expected a JSON object with a list of cells; regenerate it with mlseminar exercise")]
+    for index, cell in enumerate(cells):
         if cell.get("cell_type") == "code" and (cell.get("outputs") or cell.get("execution_count") is not None):
             return [Problem(shown, 1, 1, "", f"cell {index + 1} has outputs; commit exercise notebooks without outputs (regenerate with mlseminar exercise)")]
     return []

@@ -112,7 +112,7 @@ class ReadmeImport:
 
 def unescape(text: str) -> str:
     """Undo the Markdown escapes of a table cell: backslash escapes and the `&lt;` entity."""
-    return re.sub(r"\\([\\`*_|\[\]])", r"\1", text).replace("&lt;", "<").strip()
+    return re.sub(r"\\([\\`*_|\[\]])", r"\1", text).replace("&lt;", "<").replace("&amp;", "&").strip()
 
 
 def _month_number(word: str) -> int:
@@ -181,7 +181,10 @@ def parse_dates(cell: str, previous: tuple[int, int] | None = None) -> Dates:
         raise ReadmeFormatError(f"{cell.strip()!r}: the second evening is not a day of the calendar") from None
     if explicit_last and not explicit_first and second.year != int(explicit_last):
         # `Dec 30-Jan 2, 2020`: the year written at the end belongs to the second evening.
-        first, second = first.replace(year=first.year - 1), second.replace(year=second.year - 1)
+        try:
+            first, second = first.replace(year=first.year - 1), second.replace(year=second.year - 1)
+        except ValueError:
+            raise ReadmeFormatError(f"{cell.strip()!r}: one of the evenings is not a day of the calendar in the year before") from None
     if second <= first:
         raise ReadmeFormatError(f"{cell.strip()!r}: the second evening is not after the first; fix the dates")
     return Dates(days=(first, second), weekdays=weekdays)

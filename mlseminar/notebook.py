@@ -155,6 +155,8 @@ def notebook_code(text: str, name: str) -> tuple[str, list[tuple[int, int]]]:
     if not isinstance(cells, list):
         raise ValueError(f"{name}: not a valid notebook (no list of cells)")
     parts, offsets, line = [], [], 1
+    if not all(isinstance(cell, dict) for cell in cells):
+        raise ValueError(f"{name}: not a valid notebook (a cell is not a JSON object)")
     for number, cell in enumerate(cells, start=1):
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)

@@ -44,8 +44,8 @@ def _time(value: str) -> str:
 
 
 def _month(value: str) -> str:
-    if not MONTH.match(value):
-        raise ValueError(f"{value!r} is not a month; write YYYY-MM, such as 2022-02")
+    if not MONTH.match(value) or not 1900 <= int(value[:4]) <= 2999:
+        raise ValueError(f"{value!r} is not a month; write YYYY-MM with a year from 1900 to 2999, such as 2022-02")
     return value
 
 
@@ -69,10 +69,19 @@ def _github(value: str) -> str:
     return value
 
 
+def first_line_break_or_control(text: str) -> str | None:
+    """Return the first control character or line or paragraph separator in `text`, or None.
+
+    These are the characters that `str.splitlines` breaks at (such as U+2028) plus tabs and other
+    control characters, none of which belong in a one-line field or an e-mail header.
+    """
+    return next((ch for ch in text if unicodedata.category(ch) in ("Cc", "Zl", "Zp")), None)
+
+
 def _text(value: str) -> str:
     if not value.strip():
         raise ValueError("is empty; write the text or remove the key")
-    control = next((ch for ch in value if unicodedata.category(ch) == "Cc"), None)
+    control = first_line_break_or_control(value)
     if control is not None:
         raise ValueError(f"contains the control character {control!r}; write the text on one line without tabs or line breaks")
     return value

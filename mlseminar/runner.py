@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 BUDGET_SECONDS = 300.0
+# One day; the interval timer that enforces the budget overflows on values far beyond this.
+MAX_BUDGET_SECONDS = 86400.0
 HEARTBEAT_SECONDS = 15.0
 TASK_PREFIX = "task_"
 
@@ -103,8 +105,12 @@ class _Heartbeat:
         self.thread.join()
 
 
-class TaskTimeout(Exception):
-    """Raised inside a task that runs past its budget."""
+class TaskTimeout(BaseException):
+    """Raised inside a task that runs past its budget.
+
+    It derives from BaseException, like KeyboardInterrupt, so a task's own `except Exception`
+    cannot swallow it.
+    """
 
 
 class _Deadline:
@@ -167,8 +173,8 @@ def run_tasks(
     calls sys.exit, returns something other than a JSON-compatible dict, or runs past `budget`
     seconds is recorded as failed, and the next task runs.
     """
-    if not math.isfinite(budget) or budget <= 0:
-        raise RunError(f"the budget must be a positive number of seconds, got {budget}")
+    if not math.isfinite(budget) or not 0 < budget <= MAX_BUDGET_SECONDS:
+        raise RunError(f"the budget must be a number of seconds above 0 and at most {MAX_BUDGET_SECONDS:g}, got {budget}")
     # Plots go to files; a task must never open a window.
     os.environ.setdefault("MPLBACKEND", "Agg")
     tasks = discover_tasks(session_dir / "tasks.py")
@@ -189,6 +195,8 @@ def run_tasks(
         try:
             with _Heartbeat(name, echo, heartbeat), _Deadline(budget):
                 results = check_results(function(figures_dir=figures))
+        except TaskTimeout as error:
+            result = TaskResult(name, time.perf_counter() - start, error=f"TaskTimeout: {error}")
         except SystemExit as error:
             result = TaskResult(name, time.perf_counter() - start, error=f"the task called sys.exit({error.code!r}); return its results instead")
         except Exception as error:  # noqa: BLE001 - a failing task is reported and the next one runs

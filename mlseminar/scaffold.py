@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import keyword
 import os
 import re
 import shutil
 import tempfile
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from mlseminar.registry import (
     TimeRange,
     entry_sort_key,
     closest,
+    first_line_break_or_control,
     load_registry_text,
 )
 from mlseminar.tables import format_chairs, format_dates, format_time
@@ -71,11 +72,13 @@ class Plan:
     registry_text: str
     files: dict[str, str] = field(default_factory=dict)
 
-    def describe(self, project: Project) -> str:
-        lines = [f"add to {project.display(project.registry_path)}:", *("  " + line for line in self.entry_text.splitlines())]
+    def describe(self, project: Project, done: bool = False) -> str:
+        """List the entry, the new people and the files, as a plan or (with `done`) as a record."""
+        add, create = ("added", "created") if done else ("add", "create")
+        lines = [f"{add} to {project.display(project.registry_path)}:", *("  " + line for line in self.entry_text.splitlines())]
         for person in self.added_people:
-            lines.append(f"add person {person!r} to people")
-        lines.append(f"create {project.display(self.folder)}/ with:")
+            lines.append(f"{add} person {person!r} to people")
+        lines.append(f"{create} {project.display(self.folder)}/ with:")
         lines += [f"  {name}" for name in sorted(self.files)]
         return "\n".join(lines)
 
@@ -102,9 +105,18 @@ def check_id(session_id: str) -> str:
     raise ScaffoldError(f"--id {session_id!r} {why}; ids are lower-case letters, digits and hyphens, for example {slugify(session_id)!r}")
 
 
+# File names a session folder already uses for something else.
+RESERVED_MODULES = {"tasks", "conftest", "exercise", "figures", "test"}
+
+
 def generic_topic(slug: str, title: str) -> Topic:
     """A topic for a title that is not in the catalog: one stub function and no readings yet."""
     module = slug.replace("-", "_")
+    if not module.isidentifier() or keyword.iskeyword(module) or module in RESERVED_MODULES or module.startswith("test_"):
+        raise ScaffoldError(
+            f"--topic {slug!r} would name the module {module}.py, which is not a usable Python module name; "
+            "choose a slug that starts with a letter and is not a Python keyword or one of tasks, conftest, exercise, figures, test"
+        )
     return Topic.model_construct(
         slug=slug,
         title=title,
@@ -261,9 +273,15 @@ def insert_people(text: str, doc: YamlDocument, names: list[str]) -> str:
     return _insert_lines(text, _end_of_list(doc, text, "people"), lines)
 
 
+def _docstring_safe(text: str) -> str:
+    """Make text safe inside a triple-quoted docstring: no closing quotes, no trailing backslash."""
+    return str(text).replace('"""', "'''").rstrip('\\')
+
+
 def _render_folder(project: Project, context: dict, module: str) -> dict[str, str]:
     environment = template_environment(project.templates)
     environment.filters["q"] = _q
+    environment.filters["docstring"] = _docstring_safe
     folder = project.templates / SESSION_TEMPLATES
     if not folder.is_dir():
         raise ScaffoldError(f"{project.display(folder)} is missing; the session templates must be in templates/session/")
@@ -282,7 +300,7 @@ def _render_folder(project: Project, context: dict, module: str) -> dict[str, st
 def plan_new_session(project: Project, registry: Registry, doc: YamlDocument, request: SessionRequest) -> Plan:
     """Work out the registry edit and the files of a new session; raises ScaffoldError for bad requests."""
     for option, value in (("--title", request.title), *(("--chairs", chair) for chair in request.chairs)):
-        if value is not None and any(unicodedata.category(ch) == "Cc" for ch in value):
+        if value is not None and first_line_break_or_control(value) is not None:
             raise ScaffoldError(f"{option}: {value!r} contains a line break or control character; give it on one line")
     if request.title is not None and not request.title.strip():
         raise ScaffoldError("--title is empty; give the topic's title, such as 'Diffusion models'")

@@ -84,7 +84,8 @@ MARKDOWN_SPECIAL = re.compile(r"([\\`*_|])")
 
 def escape_cell(text: str) -> str:
     """Escape what Markdown would read as markup in a table cell: pipes, emphasis, code and HTML tags."""
-    escaped = MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("<", "&lt;")
+    # An ampersand is escaped only where Markdown would read an entity, such as `&lt;`.
+    escaped = re.sub(r"&(?=#?\w+;)", "&amp;", MARKDOWN_SPECIAL.sub(r"\\\1", text)).replace("<", "&lt;")
     return " ".join(escaped.split())
 
 

@@ -153,6 +153,10 @@ def rng(request: pytest.FixtureRequest) -> np.random.Generator:
     return np.random.default_rng(seed_for(request.node.nodeid.split("::", 1)[-1]))
 
 
+# Set by `mlseminar check`, which reports every stub as TODO instead of as an expected failure.
+STRICT_VARIABLE = "MLSEMINAR_STRICT"
+
+
 def session_status(folder: str | os.PathLike[str]) -> str | None:
     """Return the registry status of the session whose folder is `folder`, or None if it is not registered.
 
@@ -184,7 +188,7 @@ def skeleton_mark(test_file: str | os.PathLike[str]) -> list[pytest.MarkDecorato
     (xfail). A test that passes is reported as XPASS and does not fail the run, but a test that fails
     in any other way does. For held sessions there are no marks, so every test must pass.
     """
-    if session_status(Path(test_file).resolve().parent) != "planned":
+    if os.environ.get(STRICT_VARIABLE) or session_status(Path(test_file).resolve().parent) != "planned":
         return []
     return [
         pytest.mark.xfail(

@@ -134,3 +134,12 @@ def test_email_header_line_break_rejected(project, tmp_path) -> None:
     assert result.exit_code == 1
     assert "--from: 'a@b.org\\nBcc: x@y.org' contains a line break" in result.stderr
     assert not output.exists()
+
+
+@pytest.mark.parametrize("separator", ["\x0c", "\x0b", "\u2028"])
+def test_email_header_other_line_breaks_rejected(project, tmp_path, separator) -> None:
+    output = tmp_path / "a.eml"
+    result = project.run("announce", "hmm", "--format", "email", "--output", str(output), "--to", f"a@b.org{separator}Bcc: x")
+    assert result.exit_code == 1
+    assert "contains a line break" in result.stderr
+    assert not output.exists()

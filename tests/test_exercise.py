@@ -272,3 +272,42 @@ def test_check_folder_rejected(project, tmp_path) -> None:
     result = project.run("check", "gp", "--file", str(tmp_path))
     assert result.exit_code == 1
     assert "is a folder; give the path of your .py file or notebook" in result.stderr
+
+
+def test_exercise_tasks_import_error_reported(project) -> None:
+    folder = make_project_with_tiny_session(project)
+    (folder / "tasks.py").write_text("import no_such_package_here\n", encoding="utf-8")
+    result = project.run("exercise", "gp")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ")
+    assert "No module named 'no_such_package_here'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("content", ["[]", '{"cells": ["x"]}'])
+def test_malformed_notebook_reported(project, tmp_path, content) -> None:
+    folder = make_project_with_tiny_session(project)
+    (folder / "exercise").mkdir()
+    (folder / "exercise" / "tiny.ipynb").write_text(content, encoding="utf-8")
+    result = project.run("validate", "--today", "2022-01-15")
+    assert result.exit_code == 1
+    assert "sessions/gp/exercise/tiny.ipynb:1:1: not a valid notebook" in result.stderr
+    attempt = tmp_path / "mine.ipynb"
+    attempt.write_text(content, encoding="utf-8")
+    checked = project.run("check", "gp", "--file", str(attempt))
+    assert checked.exit_code == 1
+    assert "not a valid notebook" in checked.stderr
+    assert "Traceback" not in checked.stderr
+
+
+def test_check_shows_numpy_message(project, tmp_path) -> None:
+    folder = make_project_with_tiny_session(project)
+    (folder / "test_tiny.py").write_text(
+        "import numpy as np\nfrom mlseminar.testing import load_sibling\n\ntiny = load_sibling(__file__, 'tiny')\n\n\n"
+        "def test_double():\n    np.testing.assert_allclose(tiny.double(np.ones(2)), [2.0, 2.0])\n",
+        encoding="utf-8",
+    )
+    attempt = tmp_path / "mine.py"
+    attempt.write_text("def double(x):\n    return 3 * x\n", encoding="utf-8")
+    result = project.run("check", "gp", "--file", str(attempt))
+    assert "FAIL  test_double  AssertionError: Not equal to tolerance" in result.stdout

@@ -419,3 +419,8 @@ def test_extra_cell_warns(tmp_path: Path) -> None:
     _, warnings = imported(tmp_path, small_readme(["| Feb 12-13, 2019 | 5-8 p.m. | Ann | VAE | extra |"]))
     assert warnings == [warnings[0]]
     assert "the row has 5 cells but the table has 4 columns" in warnings[0]
+
+
+def test_impossible_shifted_date_warns(tmp_path: Path) -> None:
+    registry, warnings = imported(tmp_path, small_readme(["| Feb 12-13, 2019 | 5-8 p.m. | Ann | VAE |", "| Feb 29-Jan 3, 2020 | 5-8 p.m. | Ann | Weird |"]))
+    assert any("row 'Feb 29-Jan 3, 2020'" in warning and "not a day of the calendar" in warning for warning in warnings)

@@ -255,3 +255,11 @@ def test_missing_readme_reported(project) -> None:
     result = project.run("render-readme")
     assert result.exit_code == 1
     assert result.stderr == "README.md:1:1: file not found; README.md must sit beside sessions.yaml and contain the table markers\n"
+
+
+def test_entity_text_kept_literal(project) -> None:
+    text = project.registry.read_text(encoding="utf-8").replace("topic: Gaussian processes", "topic: GPs &lt; & kernels")
+    project.registry.write_text(text, encoding="utf-8")
+    assert project.run("render-readme").exit_code == 0
+    rows = region(project.readme.read_text(encoding="utf-8"), "past-sessions")
+    assert "| Jun 26-27, 2019 (Wed/Thu) | 5-8 p.m. | Selmaan | GPs &amp;lt; & kernels |" in rows

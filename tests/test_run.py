@@ -158,3 +158,22 @@ def test_test_needs_id_or_all(project) -> None:
     result = project.run("test")
     assert result.exit_code == 1
     assert "give one session ID, or --all" in result.stderr
+
+
+def test_budget_not_swallowed_by_task(project) -> None:
+    folder = make_session(project, TASKS)
+    (folder / "tasks.py").write_text(
+        "import time\n\n\ndef task_stubborn(figures_dir):\n    for _ in range(50):\n        try:\n            time.sleep(0.1)\n"
+        "        except Exception:\n            pass\n    return {}\n",
+        encoding="utf-8",
+    )
+    result = project.run("run", "gp", "--budget", "0.3")
+    assert result.exit_code == 1
+    assert "stubborn: FAILED after 0.3 s: TaskTimeout" in result.stderr
+
+
+def test_budget_above_one_day_rejected(project) -> None:
+    make_session(project, TASKS)
+    result = project.run("run", "gp", "--budget", "1e12")
+    assert result.exit_code == 1
+    assert "at most 86400" in result.stderr

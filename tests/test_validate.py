@@ -175,3 +175,19 @@ def test_control_character_rejected(project) -> None:
     result = project.run("validate")
     assert result.exit_code == 1
     assert "entries[3].topic: contains the control character '\\n'; write the text on one line" in result.stderr
+
+
+def test_line_separator_rejected(project) -> None:
+    text = project.registry.read_text(encoding="utf-8").replace("topic: Hidden Markov Models", 'topic: "Hidden Markov\\u2028Models"')
+    project.registry.write_text(text, encoding="utf-8")
+    result = project.run("validate")
+    assert result.exit_code == 1
+    assert "entries[2].topic: contains the control character '\\u2028'" in result.stderr
+
+
+def test_month_year_out_of_range(project) -> None:
+    text = project.registry.read_text(encoding="utf-8").replace("    month: 2022-02\n", '    month: "0000-02"\n')
+    project.registry.write_text(text, encoding="utf-8")
+    result = project.run("validate")
+    assert result.exit_code == 1
+    assert "'0000-02' is not a month; write YYYY-MM with a year from 1900 to 2999" in result.stderr
