@@ -233,10 +233,10 @@ def test_check_notebook_syntax_error_names_cell(project, tmp_path) -> None:
 
 
 @pytest.mark.slow
-def test_notebook_runs_with_reference(tmp_path) -> None:
+@pytest.mark.parametrize("session", SESSIONS)
+def test_notebook_runs_with_reference(tmp_path, session: str) -> None:
     """Execute a session's notebook with the reference code filled in, tasks and figures included."""
     nbclient = pytest.importorskip("nbclient")
-    session = "hmm" if "hmm" in SESSIONS else SESSIONS[0]
     folder = REPO / "sessions" / session
     module = session_module(folder)
     work = tmp_path / "exercise"
