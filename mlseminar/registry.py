@@ -26,6 +26,7 @@ STATUSES = ("planned", "held", "cancelled")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MAX_TITLE_LENGTH = 200
 GITHUB_HANDLE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 
 
@@ -87,11 +88,18 @@ def _text(value: str) -> str:
     return value
 
 
+def _title(value: str) -> str:
+    if len(value) > MAX_TITLE_LENGTH:
+        raise ValueError(f"is {len(value)} characters long; a title fits a table cell, so keep it to {MAX_TITLE_LENGTH} characters")
+    return value
+
+
 Slug = Annotated[str, AfterValidator(_slug)]
 Time = Annotated[str, AfterValidator(_time)]
 Month = Annotated[str, AfterValidator(_month)]
 Url = Annotated[str, AfterValidator(_url)]
 Text = Annotated[str, AfterValidator(_text)]
+Title = Annotated[str, AfterValidator(_text), AfterValidator(_title)]
 
 
 class _Model(BaseModel):
@@ -142,7 +150,7 @@ class Session(_Model):
     kind: Literal["session"]
     id: Slug
     status: Literal["planned", "held", "cancelled"]
-    topic: Text | None = None
+    topic: Title | None = None
     chairs: list[Text] = []
     day_one: dt.date | None = None
     day_two: dt.date | None = None
@@ -173,7 +181,7 @@ class Kickoff(_Model):
     kind: Literal["kickoff"]
     id: Slug
     status: Literal["planned", "held", "cancelled"]
-    title: Text
+    title: Title
     date: dt.date
     time: TimeRange | None = None
     chairs: list[Text] = []

@@ -191,3 +191,11 @@ def test_month_year_out_of_range(project) -> None:
     result = project.run("validate")
     assert result.exit_code == 1
     assert "'0000-02' is not a month; write YYYY-MM with a year from 1900 to 2999" in result.stderr
+
+
+def test_overlong_topic_rejected(project) -> None:
+    text = project.registry.read_text(encoding="utf-8").replace("topic: Gaussian processes", "topic: " + "x" * 201)
+    project.registry.write_text(text, encoding="utf-8")
+    result = project.run("validate")
+    assert result.exit_code == 1
+    assert "entries[3].topic: is 201 characters long; a title fits a table cell, so keep it to 200 characters" in result.stderr
