@@ -29,7 +29,7 @@ class TestOutcome:
     message: str = ""
 
 
-def _source_of(path: Path, module: str) -> tuple[str, list[tuple[int, int]] | None]:
+def _source_of(path: Path) -> tuple[str, list[tuple[int, int]] | None]:
     if path.is_dir():
         raise AttemptError(f"{path}: is a folder; give the path of your .py file or notebook")
     if not path.is_file():
@@ -59,7 +59,7 @@ def _where(path: Path, line: int, offsets: list[tuple[int, int]] | None) -> str:
 
 def prepare_attempt(path: Path, module: str, workdir: Path) -> Path:
     """Compile and import the attempt; return the .py file that the tests will load."""
-    source, offsets = _source_of(path, module)
+    source, offsets = _source_of(path)
     try:
         compile(source, str(path), "exec")
     except SyntaxError as error:

@@ -205,6 +205,11 @@ def new_session(
     typer.echo("next: fill in the module, then run `mlseminar render-readme` to show the session in README.md")
 
 
+def _sessions_with_folders(project: Project, loaded):
+    """Sessions whose `folder:` exists on disk, in registry order."""
+    return [s for s in loaded.sessions if s.folder and (project.root / s.folder).is_dir()]
+
+
 def _session_folder(project: Project, entry_id: str) -> Path:
     """Return the existing folder of session `entry_id`, or fail with a message that names what is missing."""
     from mlseminar.listing import UnknownEntry, find_entry
@@ -237,7 +242,7 @@ def test_session(
         fail("give one session ID, or --all for every session")
     if all_sessions:
         loaded = _load(project)
-        folders = [project.root / s.folder for s in loaded.sessions if s.folder and (project.root / s.folder).is_dir()]
+        folders = [project.root / s.folder for s in _sessions_with_folders(project, loaded)]
         if not folders:
             fail("no session folder exists yet")
     else:
@@ -303,7 +308,7 @@ def exercise(
         fail("give one session ID, or --all for every session")
     loaded = _load(project)
     if all_sessions:
-        sessions = [s for s in loaded.sessions if s.folder and (project.root / s.folder).is_dir()]
+        sessions = _sessions_with_folders(project, loaded)
     else:
         folder = _session_folder(project, entry_id)
         sessions = [loaded.entry(entry_id)]

@@ -20,7 +20,7 @@ def _columns(rows: list[list[str]]) -> str:
 
 
 def list_table(registry: Registry) -> str:
-    """All entries as an aligned text table: id, status, dates, time, chairs and topic."""
+    """Format all entries as an aligned text table: id, status, dates, time, chairs and topic."""
     rows = [["ID", "STATUS", "DATES", "TIME", "CHAIRS", "TOPIC"]]
     for entry in registry.entries:
         if isinstance(entry, Break):

@@ -22,7 +22,6 @@ from mlseminar.yamlfile import FileProblems, Loc, Problem, YamlDocument, load_ya
 
 REGISTRY_FILE = "sessions.yaml"
 PLACEHOLDER_CHAIRS = ("???", "TBA", "TBD")
-STATUSES = ("planned", "held", "cancelled")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -282,8 +281,6 @@ def _reword(error: dict[str, Any], loc: Loc) -> tuple[str, bool]:
         return f"{value!r} is not allowed; use one of {expected}", False
     if kind in ("date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"):
         return f"{value!r} is not a valid date; write a real date as YYYY-MM-DD", False
-    if kind == "too_long" and name == "chairs":
-        return f"{len(value)} chairs listed; a session has one or two chairs", False
     if kind == "too_short":
         return "must not be empty; add at least one item", False
     if kind in ("string_type",):

@@ -278,10 +278,16 @@ def _docstring_safe(text: str) -> str:
     return str(text).replace('"""', "'''").rstrip('\\')
 
 
-def _render_folder(project: Project, context: dict, module: str) -> dict[str, str]:
+def _environment(project: Project) -> jinja2.Environment:
+    """The strict template environment with the scaffolding filters `q` and `docstring`."""
     environment = template_environment(project.templates)
     environment.filters["q"] = _q
     environment.filters["docstring"] = _docstring_safe
+    return environment
+
+
+def _render_folder(project: Project, context: dict, module: str) -> dict[str, str]:
+    environment = _environment(project)
     folder = project.templates / SESSION_TEMPLATES
     if not folder.is_dir():
         raise ScaffoldError(f"{project.display(folder)} is missing; the session templates must be in templates/session/")
@@ -368,8 +374,7 @@ def plan_new_session(project: Project, registry: Registry, doc: YamlDocument, re
         folder=folder_name,
     )
 
-    environment = template_environment(project.templates)
-    environment.filters["q"] = _q
+    environment = _environment(project)
     try:
         entry_block = environment.get_template(ENTRY_TEMPLATE).render(
             id=session_id, topic=title, chairs=chairs, day_one=day_one, day_two=day_two, month=month,

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlseminar.registry import PLACEHOLDER_CHAIRS, Break, Kickoff, Registry, Session, TimeRange
+from mlseminar.registry import Break, Kickoff, Registry, Session, TimeRange
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def escape_link_text(text: str) -> str:
 
 
 def session_times(session: Session) -> TimeRange | None:
-    """The time shown in the table: the shared time, or day one's when the evenings differ."""
+    """Return the time shown in the table: the shared time, or day one's when the evenings differ."""
     return session.time or session.day_one_time or session.day_two_time
 
 
@@ -133,6 +133,3 @@ def past_rows(registry: Registry, root: Path) -> list[Row]:
             rows.append(row_for(entry, root))
     return rows
 
-
-def is_placeholder(chair: str) -> bool:
-    return chair in PLACEHOLDER_CHAIRS

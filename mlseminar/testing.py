@@ -149,7 +149,7 @@ def seed_for(text: str) -> int:
 
 @pytest.fixture
 def rng(request: pytest.FixtureRequest) -> np.random.Generator:
-    """A `numpy.random.Generator` seeded from the test's id, so each test draws the same numbers on every run."""
+    """Return a `numpy.random.Generator` seeded from the test's name, so each run draws the same numbers."""
     return np.random.default_rng(seed_for(request.node.nodeid.split("::", 1)[-1]))
 
 
